@@ -1,0 +1,27 @@
+"""mhasym: multi-head attention as SymPy objects, printed as textbook LaTeX and checked against NumPy.
+
+>>> import mhasym
+>>> mhasym.concat_shape(100, 3, 8)
+(100, 24)
+>>> mhasym.formula("seed.concat_2").check().passed
+True
+"""
+
+from .catalog import Formula, Text, formula, formulas
+from .errors import MhasymError
+from .heads import concat, concat_shape, head_outputs
+from .printer import MhaLatexPrinter, latex
+
+__all__ = [
+    "Formula",
+    "MhaLatexPrinter",
+    "MhasymError",
+    "Text",
+    "concat",
+    "concat_shape",
+    "formula",
+    "formulas",
+    "head_outputs",
+    "latex",
+]
+__version__ = "0.1.0"

@@ -1,0 +1,136 @@
+"""The formula catalog: every formula that the site and the lecture notes show.
+
+Each :class:`Formula` has an id, an English and a Chinese title and
+description, its SymPy object (``.expr``, a relation whose left-hand side
+names what is defined), its LaTeX (``.latex``, printed from ``.expr``) and a
+check (``.check()``) that compares it with numbers or proves it.
+
+>>> f = formula("seed.head_1")
+>>> f.title.en, f.title["zh"]
+('Output of head 1', '头1的输出')
+>>> f.latex
+'Z_{1} = \\\\begin{pmatrix} z_{11} & z_{12} & z_{13} \\\\\\\\ z_{14} & z_{15} & z_{16} \\\\end{pmatrix}'
+>>> formula("seed.head_9")
+Traceback (most recent call last):
+...
+mhasym.errors.MhasymError: unknown formula id 'seed.head_9' (did you mean 'seed.head_1'?)
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Callable
+
+from .errors import MhasymError
+
+LANGUAGES = ("en", "zh")
+
+# Sections in the order a learner reads them; the site and the notes follow it.
+SECTIONS = {
+    "multihead": ("Multi-head attention", "多头注意力"),
+    "attention": ("Scaled dot-product attention", "缩放点积注意力"),
+    "masks": ("Masks and cross-attention", "掩码与交叉注意力"),
+    "transformer": ("The Transformer", "Transformer 整体结构"),
+    "cost": ("Parameters and cost", "参数量与计算量"),
+}
+
+# Modules that define entries, imported on first use so that ``import mhasym`` stays fast.
+_ENTRY_MODULES = ("mhasym.entries.seed", "mhasym.entries.attention")
+
+
+@dataclass(frozen=True)
+class Text:
+    """A text in English and Chinese: ``t.en``, ``t.zh`` or ``t["zh"]``."""
+
+    en: str
+    zh: str
+
+    def __getitem__(self, lang: str) -> str:
+        if lang not in LANGUAGES:
+            raise MhasymError(f"unknown language {lang!r}; use 'en' or 'zh'")
+        return getattr(self, lang)
+
+    def __str__(self) -> str:
+        return self.en
+
+
+class Formula:
+    """One catalog entry. ``.expr`` and ``.latex`` are built on first use."""
+
+    def __init__(self, id: str, section: str, title: Text, description: Text,
+                 build: Callable, check: Callable):
+        if section not in SECTIONS:
+            raise MhasymError(f"formula {id!r}: unknown section {section!r}")
+        self.id = id
+        self.section = section
+        self.title = title
+        self.description = description
+        self._build = build
+        self._check = check
+
+    @cached_property
+    def expr(self):
+        """The SymPy object: a relation (usually ``lhs = rhs``)."""
+        return self._build()
+
+    @cached_property
+    def latex(self) -> str:
+        """The whole display formula, left-hand side included, from the package's printer."""
+        from .printer import latex
+
+        return latex(self.expr)
+
+    def check(self):
+        """Run the check; returns a :class:`~mhasym.checks.CheckResult`."""
+        result = self._check(self)
+        if result.id != self.id:
+            raise MhasymError(f"check of {self.id} reported for {result.id}")
+        return result
+
+    def _repr_latex_(self) -> str:
+        return "$\\displaystyle " + self.latex + "$"
+
+    def __repr__(self) -> str:
+        return f"<Formula {self.id}: {self.title.en}>"
+
+
+_REGISTRY: dict = {}
+
+
+def register(id: str, section: str, title: Text, description: Text, build, check) -> Formula:
+    """Add an entry; ids are unique."""
+    if id in _REGISTRY:
+        raise MhasymError(f"formula id {id!r} is registered twice")
+    entry = Formula(id, section, title, description, build, check)
+    _REGISTRY[id] = entry
+    return entry
+
+
+def _load() -> dict:
+    for module in _ENTRY_MODULES:
+        importlib.import_module(module)
+    return _REGISTRY
+
+
+def formula(id: str) -> Formula:
+    """The catalog entry ``id``; an unknown id raises a one-line :class:`MhasymError`."""
+    entries = _load()
+    if not isinstance(id, str) or id not in entries:
+        close = difflib.get_close_matches(str(id), list(entries), n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise MhasymError(f"unknown formula id {id!r}{hint}")
+    return entries[id]
+
+
+def formulas(section: str | None = None) -> list:
+    """All entries in reading order (optionally one section's)."""
+    entries = list(_load().values())
+    if section is not None:
+        if section not in SECTIONS:
+            raise MhasymError(f"unknown section {section!r}; known: {', '.join(SECTIONS)}")
+        entries = [f for f in entries if f.section == section]
+    order = list(SECTIONS)
+    return sorted(entries, key=lambda f: order.index(f.section))

@@ -1,0 +1,1 @@
+"""Catalog entries, one module per part of the material. Importing a module registers its entries."""

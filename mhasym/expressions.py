@@ -1,0 +1,179 @@
+"""Matrix expressions that SymPy lacks: row-wise softmax, a matrix over a scalar,
+horizontal concatenation, named functions, and relations between formulas.
+
+They keep the order a lecturer writes them in; the printer shows them as a
+textbook does and the compiler turns them into NumPy calls.
+
+>>> from mhasym.notation import matrix
+>>> Q, K = matrix("Q", 4, 3), matrix("K", 5, 3)
+>>> Softmax(Q * K.T).shape
+(4, 5)
+>>> Concat(matrix("Z", 2, 3, index=1), matrix("Z", 2, 3, index=2)).shape
+(2, 6)
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+from sympy.core.symbol import Str
+from sympy.matrices.expressions import MatrixExpr
+from sympy.matrices.matrixbase import MatrixBase
+
+from .display import Displayable
+from .errors import MhasymError
+from .shapes import equal, fmt
+
+
+def _matrix(arg, what: str):
+    if not isinstance(arg, (MatrixExpr, MatrixBase)):
+        raise MhasymError(f"{what} must be a matrix, got {type(arg).__name__}")
+    return arg
+
+
+class Softmax(Displayable, MatrixExpr):
+    """Softmax of each row of a matrix (``axis=1``: over the keys).
+
+    ``axis=0`` normalises each column instead: a common mistake, kept so
+    that it can be shown and caught.
+    """
+
+    def __new__(cls, arg, axis=1):
+        _matrix(arg, "softmax argument")
+        if int(axis) not in (0, 1):
+            raise MhasymError(f"softmax axis must be 0 or 1, got {axis}")
+        return sp.Basic.__new__(cls, arg, sp.Integer(axis))
+
+    arg = property(lambda self: self.args[0])
+    axis = property(lambda self: int(self.args[1]))
+    shape = property(lambda self: self.args[0].shape)
+
+
+class Scaled(Displayable, MatrixExpr):
+    """A matrix divided by a scalar, printed as a fraction: ``Q K^T / sqrt(d_k)``."""
+
+    def __new__(cls, numerator, denominator):
+        _matrix(numerator, "numerator")
+        denominator = sp.sympify(denominator)
+        if isinstance(denominator, (MatrixExpr, MatrixBase)):
+            raise MhasymError("the denominator of a scaled matrix must be a scalar")
+        return sp.Basic.__new__(cls, numerator, denominator)
+
+    numerator = property(lambda self: self.args[0])
+    denominator = property(lambda self: self.args[1])
+    shape = property(lambda self: self.args[0].shape)
+
+
+class Elided(Displayable, MatrixExpr):
+    """Blocks left out of a concatenation, printed as ``\\cdots`` or ``\\ldots``.
+
+    Its width counts the columns of the blocks it stands for, so the shape of
+    the whole concatenation stays exact: ``Z_1, Z_2, ..., Z_h`` has ``3h``
+    columns.
+    """
+
+    def __new__(cls, rows, cols):
+        return sp.Basic.__new__(cls, sp.sympify(rows), sp.sympify(cols))
+
+    shape = property(lambda self: (self.args[0], self.args[1]))
+
+
+class Concat(Displayable, MatrixExpr):
+    """Horizontal concatenation of blocks with equal row counts."""
+
+    def __new__(cls, *blocks):
+        if not blocks:
+            raise MhasymError("Concat needs at least one block")
+        for k, block in enumerate(blocks, 1):
+            _matrix(block, f"block {k}")
+        rows = blocks[0].shape[0]
+        for k, block in enumerate(blocks[1:], 2):
+            if not equal(block.shape[0], rows):
+                raise MhasymError(
+                    f"Concat block {k} has {fmt(block.shape[0])} rows, block 1 has {fmt(rows)}"
+                )
+        return sp.Basic.__new__(cls, *blocks)
+
+    blocks = property(lambda self: self.args)
+
+    @property
+    def shape(self):
+        return self.args[0].shape[0], sp.expand(sp.Add(*[b.shape[1] for b in self.args]))
+
+    @property
+    def is_explicit(self) -> bool:
+        """True when every block is a matrix of entries (or an elided run of them)."""
+        return all(isinstance(b, (MatrixBase, Elided)) for b in self.args)
+
+
+class Apply(Displayable, MatrixExpr):
+    """A named function applied to matrices, e.g. ``Attention(Q, K, V)``.
+
+    The shape of the result is given, since the name alone does not fix it.
+    """
+
+    def __new__(cls, name: str, shape, *operands):
+        rows, cols = shape
+        return sp.Basic.__new__(cls, Str(name), sp.sympify(rows), sp.sympify(cols), *operands)
+
+    name = property(lambda self: self.args[0].name)
+    operands = property(lambda self: self.args[3:])
+    shape = property(lambda self: (self.args[1], self.args[2]))
+
+
+class Space(Displayable, sp.Basic):
+    """The set of real matrices of a shape: ``\\mathbb{R}^{n \\times d_k}``."""
+
+    def __new__(cls, rows, cols):
+        return sp.Basic.__new__(cls, sp.sympify(rows), sp.sympify(cols))
+
+    shape = property(lambda self: self.args)
+
+
+class Shape(Displayable, sp.Basic):
+    """A shape written as a pair: ``(2, 3h)``."""
+
+    def __new__(cls, rows, cols):
+        return sp.Basic.__new__(cls, sp.sympify(rows), sp.sympify(cols))
+
+
+class Relation(Displayable, sp.Basic):
+    """``lhs op rhs`` where op is ``=``, ``\\in`` or another relation symbol.
+
+    A catalog formula is a relation: its left-hand side names what is defined.
+    """
+
+    OPS = {"=": "=", "in": r"\in", "approx": r"\approx", "equiv": r"\equiv"}
+
+    def __new__(cls, lhs, rhs, op: str = "="):
+        if op not in cls.OPS:
+            raise MhasymError(f"unknown relation {op!r}")
+        return sp.Basic.__new__(cls, lhs, rhs, Str(op))
+
+    lhs = property(lambda self: self.args[0])
+    rhs = property(lambda self: self.args[1])
+    op = property(lambda self: self.args[2].name)
+
+
+def shape_of(expr):
+    """The shape of a matrix expression or explicit matrix."""
+    return tuple(expr.shape)
+
+
+class ShapeOf(Displayable, sp.Basic):
+    """``shape(X)``: the pair (rows, columns) of a matrix, as a formula's left-hand side."""
+
+    def __new__(cls, arg):
+        return sp.Basic.__new__(cls, arg)
+
+    arg = property(lambda self: self.args[0])
+
+    @property
+    def value(self):
+        return Shape(*self.args[0].shape)
+
+
+class Group(Displayable, sp.Basic):
+    """Several relations shown in one display, separated by a comma and a quad space."""
+
+    def __new__(cls, *items):
+        return sp.Basic.__new__(cls, *items)

@@ -1,0 +1,172 @@
+"""Every symbol of the project, with its name and its LaTeX.
+
+This is the one place that spells a symbol. Other modules ask for symbols
+here (``dim("d_k")``, ``matrix("W_Q", rows, cols, index=1)``) and the printer
+asks here how to write them.
+
+>>> dim("d_model")
+d_model
+>>> matrix("W_Q", dim("d_model"), dim("d_k"), index=2).shape
+(d_model, d_k)
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+from sympy.core.symbol import Str
+from sympy.matrices.expressions import MatrixSymbol
+
+from .display import Displayable
+from .errors import MhasymError
+
+# Sizes, as positive integer SymPy symbols: name -> LaTeX.
+DIMENSIONS = {
+    "n": "n",  # number of queries (rows of Q)
+    "m": "m",  # number of keys and values (rows of K and V)
+    "d_model": r"d_{\text{model}}",
+    "h": "h",  # number of heads
+    "d_k": "d_k",
+    "d_v": "d_v",
+    "d_ff": r"d_{\text{ff}}",
+    "N": "N",  # number of layers in a stack
+    "vocab": r"|\mathcal{V}|",
+    "L": "L",  # number of real (not padding) tokens
+    "rows": "r",
+    "cols": "c",
+}
+
+# Index and scalar symbols that are not sizes: name -> LaTeX.
+SCALARS = {
+    "i": "i",
+    "j": "j",
+    "k": "k",
+    "t": "t",
+    "pos": r"\mathit{pos}",
+    "epsilon": r"\epsilon",
+    "mu": r"\mu",
+    "sigma": r"\sigma",
+}
+
+# Matrices: name -> (base, fixed subscript, superscript). A head or layer
+# index, when given, is printed as the subscript.
+MATRICES = {
+    "X": ("X", None, None),
+    "X_q": ("X", None, None),
+    "X_kv": ("X", r"\text{kv}", None),
+    "Y": ("Y", None, None),
+    "Q": ("Q", None, None),
+    "K": ("K", None, None),
+    "V": ("V", None, None),
+    "A": ("A", None, None),
+    "S": ("S", None, None),
+    "M": ("M", None, None),
+    "W_Q": ("W", None, "Q"),
+    "W_K": ("W", None, "K"),
+    "W_V": ("W", None, "V"),
+    "W_O": ("W", None, "O"),
+    "Z": ("Z", None, None),
+    "Z_concat": ("Z", r"\text{concatenated}", None),
+    "head": (r"\mathrm{head}", None, None),
+    "memory": ("H", r"\text{enc}", None),
+}
+
+# Named functions, printed upright.
+OPERATORS = {
+    "softmax": r"\operatorname{softmax}",
+    "Attention": r"\operatorname{Attention}",
+    "MultiHead": r"\operatorname{MultiHead}",
+    "Concat": r"\operatorname{Concat}",
+    "shape": r"\operatorname{shape}",
+}
+
+# The letter of the entries of head outputs: z_{11}, z_{i1}, z_{10,1}.
+ENTRY = "z"
+
+
+def factor_rank(symbol) -> tuple:
+    """Sort key for the factors of a product of sizes: counts first (h, N), then lengths, then widths."""
+    order = ("h", "N", "n", "m", "L", "d_model", "d_k", "d_v", "d_ff", "vocab")
+    name = getattr(symbol, "name", str(symbol))
+    return (order.index(name) if name in order else len(order), name)
+
+
+def subscript(parts) -> str:
+    """Indices as one subscript: ``{11}`` or ``{i1}`` while each is one character, else ``{10,1}``."""
+    joiner = "" if all(len(p) == 1 for p in parts) else ","
+    return "_{" + joiner.join(parts) + "}"
+
+
+def dim(name: str) -> sp.Symbol:
+    """The size symbol called ``name`` (a positive integer)."""
+    if name not in DIMENSIONS:
+        raise MhasymError(f"unknown dimension {name!r}; known: {', '.join(DIMENSIONS)}")
+    return sp.Symbol(name, positive=True, integer=True)
+
+
+def scalar(name: str) -> sp.Symbol:
+    """The index or scalar symbol called ``name``."""
+    if name not in SCALARS:
+        raise MhasymError(f"unknown scalar {name!r}; known: {', '.join(SCALARS)}")
+    if name in ("i", "j", "k", "t", "pos"):
+        return sp.Symbol(name, integer=True, positive=True)
+    return sp.Symbol(name, positive=True)
+
+
+def symbol_latex(name: str) -> str | None:
+    """The LaTeX of a scalar or size symbol, or None if it has no entry here."""
+    return DIMENSIONS.get(name, SCALARS.get(name))
+
+
+class NamedMatrix(Displayable, MatrixSymbol):
+    """A matrix symbol whose LaTeX comes from :data:`MATRICES`.
+
+    ``index`` is a head (or layer) number or symbol, printed as a subscript:
+    ``NamedMatrix("W_Q", d_model, d_k, 1)`` prints as ``W_{1}^{Q}``.
+    The Python name (``W_Q_1``) stays a plain identifier.
+    """
+
+    def __new__(cls, name, rows, cols, index=None):
+        name = name.name if isinstance(name, Str) else name
+        if name not in MATRICES:
+            raise MhasymError(f"unknown matrix {name!r}; known: {', '.join(MATRICES)}")
+        index = sp.S.Zero if index is None else sp.sympify(index)
+        rows, cols = (dim(s) if isinstance(s, str) else sp.sympify(s) for s in (rows, cols))
+        return sp.Basic.__new__(cls, Str(name), rows, cols, index)
+
+    @property
+    def key(self) -> str:
+        return self.args[0].name
+
+    @property
+    def index(self):
+        return None if self.args[3] == 0 else self.args[3]
+
+    @property
+    def name(self) -> str:
+        if self.index is None:
+            return self.key
+        return f"{self.key}_{self.index}"
+
+    @property
+    def shape(self):
+        return self.args[1], self.args[2]
+
+    def _latex(self, printer) -> str:
+        base, sub, sup = MATRICES[self.key]
+        subs = [s for s in (sub, None if self.index is None else printer._print(self.index)) if s]
+        out = base
+        if subs:
+            out += "_{" + ",".join(subs) + "}"
+        if sup:
+            out += "^{" + sup + "}"
+        return out
+
+
+def matrix(name: str, rows, cols, index=None) -> NamedMatrix:
+    """The matrix symbol ``name`` of shape ``(rows, cols)``, optionally for head ``index``."""
+    return NamedMatrix(name, rows, cols, index)
+
+
+def operator_latex(name: str) -> str:
+    """The upright LaTeX name of a function such as ``softmax``."""
+    return OPERATORS[name]

@@ -1,0 +1,121 @@
+"""An independent NumPy reference for attention: the oracle that the symbolic model is checked against.
+
+It imports NumPy only (nothing from SymPy or the rest of this package), so a
+mistake in the symbolic model cannot hide in both. Errors are ``ValueError``
+with a one-line message.
+
+Conventions, as in "Attention Is All You Need":
+
+- row convention: a sequence is a matrix with one row per token;
+- ``q`` has n rows, ``k`` and ``v`` have m rows (n may differ from m);
+- a boolean mask is True where the query MAY attend the key; masked scores
+  are minus infinity before the softmax;
+- per-head weights are stacked on the first axis: ``w_q``, ``w_k`` of shape
+  (h, d_model, d_k), ``w_v`` (h, d_model, d_v); ``w_o`` has shape (h*d_v, d_model).
+
+>>> causal_mask(2, 3).astype(int).tolist()
+[[1, 0, 0], [1, 1, 0]]
+>>> causal_mask(2, 3, align="bottom-right").astype(int).tolist()
+[[1, 1, 0], [1, 1, 1]]
+"""
+
+import numpy as np
+
+
+def _size(name, value):
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value <= 0:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+def _matrix(name, x, ndim=2):
+    x = np.asarray(x)
+    if x.ndim != ndim:
+        raise ValueError(f"{name} must have {ndim} dimensions, got shape {x.shape}")
+    if not np.issubdtype(x.dtype, np.number) or np.issubdtype(x.dtype, np.complexfloating):
+        raise ValueError(f"{name} must hold real numbers, got dtype {x.dtype}")
+    if not np.all(np.isfinite(x)):
+        raise ValueError(f"{name} contains NaN or infinite values")
+    return x.astype(np.float64, copy=False)
+
+
+def _mask(mask, n, m):
+    mask = np.asarray(mask)
+    if mask.dtype != np.bool_:
+        raise ValueError(f"mask must be boolean (True = may attend), got dtype {mask.dtype}")
+    if mask.shape != (n, m):
+        raise ValueError(f"mask must have shape ({n}, {m}), got {mask.shape}")
+    empty = np.flatnonzero(~mask.any(axis=1))
+    if empty.size:
+        raise ValueError(f"mask row {int(empty[0])} may attend no key")
+    return mask
+
+
+def causal_mask(n, m, align="top-left"):
+    """Boolean (n, m): True where query i may attend key j.
+
+    ``"top-left"``: j <= i. ``"bottom-right"``: j <= i + (m - n).
+    """
+    n, m = _size("n", n), _size("m", m)
+    if align == "top-left":
+        offset = 0
+    elif align == "bottom-right":
+        offset = m - n
+    else:
+        raise ValueError(f"align must be 'top-left' or 'bottom-right', got {align!r}")
+    rows = np.arange(n).reshape(n, 1)
+    cols = np.arange(m).reshape(1, m)
+    return cols - rows <= offset
+
+
+def softmax_rows(scores):
+    """Softmax of each row; minus infinity gives weight 0."""
+    top = np.max(scores, axis=-1, keepdims=True)
+    weights = np.exp(scores - top)
+    return weights / np.sum(weights, axis=-1, keepdims=True)
+
+
+def attention_weights(q, k, mask=None):
+    """The (n, m) matrix softmax(q k^T / sqrt(d_k)), masked entries 0."""
+    q, k = _matrix("q", q), _matrix("k", k)
+    if q.shape[1] != k.shape[1]:
+        raise ValueError(f"k must have d_k = {q.shape[1]} columns like q, got {k.shape[1]}")
+    scores = (q @ k.T) / np.sqrt(q.shape[1])
+    if mask is not None:
+        mask = _mask(mask, q.shape[0], k.shape[0])
+        scores = np.where(mask, scores, -np.inf)
+    return softmax_rows(scores)
+
+
+def scaled_dot_product_attention(q, k, v, mask=None):
+    """softmax(q k^T / sqrt(d_k)) v with q (n, d_k), k (m, d_k), v (m, d_v); returns (n, d_v)."""
+    v = _matrix("v", v)
+    weights = attention_weights(q, k, mask)
+    if v.shape[0] != weights.shape[1]:
+        raise ValueError(f"v must have m = {weights.shape[1]} rows like k, got {v.shape[0]}")
+    return weights @ v
+
+
+def multi_head_attention(x_q, x_kv, w_q, w_k, w_v, w_o, mask=None):
+    """Concat(head_1, ..., head_h) w_o with head_i = Attention(x_q w_q[i], x_kv w_k[i], x_kv w_v[i]).
+
+    x_q (n, d_model), x_kv (m, d_model); returns (n, d_model).
+    """
+    x_q, x_kv = _matrix("x_q", x_q), _matrix("x_kv", x_kv)
+    w_q, w_k, w_v = _matrix("w_q", w_q, 3), _matrix("w_k", w_k, 3), _matrix("w_v", w_v, 3)
+    w_o = _matrix("w_o", w_o)
+    h, d_model = w_q.shape[0], x_q.shape[1]
+    if x_kv.shape[1] != d_model:
+        raise ValueError(f"x_kv must have d_model = {d_model} columns, got {x_kv.shape[1]}")
+    for name, w in (("w_q", w_q), ("w_k", w_k), ("w_v", w_v)):
+        if w.shape[0] != h or w.shape[1] != d_model:
+            raise ValueError(f"{name} must have shape ({h}, {d_model}, ...), got {w.shape}")
+    if w_k.shape[2] != w_q.shape[2]:
+        raise ValueError(f"w_k must have d_k = {w_q.shape[2]} columns like w_q, got {w_k.shape[2]}")
+    d_v = w_v.shape[2]
+    if w_o.shape[0] != h * d_v:
+        raise ValueError(f"w_o must have h*d_v = {h * d_v} rows, got {w_o.shape[0]}")
+    heads = []
+    for i in range(h):
+        heads.append(scaled_dot_product_attention(x_q @ w_q[i], x_kv @ w_k[i], x_kv @ w_v[i], mask))
+    return np.concatenate(heads, axis=1) @ w_o
