@@ -85,9 +85,16 @@ class Sizes:
 def plain_name(expr) -> str:
     """A short plain-text name for error messages: ``W^O``, ``W^Q_2``, ``operand``."""
     if isinstance(expr, notation.NamedMatrix):
-        base, _, sup = notation.MATRICES[expr.key]
-        name = base.replace(r"\mathrm{", "").rstrip("}") + (f"^{sup}" if sup else "")
+        name = expr.key.replace("_", "^") if expr.key.startswith("W_") else expr.key
         return name + (f"_{expr.index}" if expr.index is not None else "")
+    if isinstance(expr, Transpose):
+        return plain_name(expr.arg) + "^T"
+    if isinstance(expr, Softmax):
+        return "softmax(...)"
+    if isinstance(expr, MatAdd):
+        return f"the sum of {len(expr.args)} terms"
+    if isinstance(expr, MatMul):
+        return " ".join(plain_name(a) for a in expr.args)
     return "operand"
 
 

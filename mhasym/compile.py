@@ -70,6 +70,12 @@ class MatrixCodePrinter(NumPyPrinter):
         parts = ", ".join(self._print(b) for b in expr.blocks)
         return f"numpy.concatenate([{parts}], axis=1)"
 
+    def _print_SplitHeads(self, expr):
+        P, h, i = self._print(expr.P), self._print(expr.heads), self._print(expr.i)
+        if expr.transpose:
+            return f"({P}).reshape(({P}).shape[0], {h}, -1).transpose(1, 0, 2)[{i} - 1]"
+        return f"({P}).reshape({h}, ({P}).shape[0], -1)[{i} - 1]"
+
     def _print_Elided(self, expr):
         raise MhasymError("an elided concatenation (h heads shown as ...) has no numeric value")
 

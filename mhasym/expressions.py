@@ -177,3 +177,34 @@ class Group(Displayable, sp.Basic):
 
     def __new__(cls, *items):
         return sp.Basic.__new__(cls, *items)
+
+
+class SplitHeads(Displayable, MatrixExpr):
+    """Head ``i``'s block of a fused projection ``P = X W`` of shape (n, h d).
+
+    With ``transpose=True`` it is what ``P.reshape(n, h, d).transpose(1, 0, 2)[i - 1]``
+    gives: columns ``(i-1) d + 1 .. i d`` of P. With ``transpose=False`` it is
+    ``P.reshape(h, n, d)[i - 1]``: the common mistake that mixes tokens and heads.
+    """
+
+    def __new__(cls, P, h, i, transpose=True):
+        _matrix(P, "fused projection")
+        return sp.Basic.__new__(cls, P, sp.sympify(h), sp.sympify(i), sp.true if transpose else sp.false)
+
+    P = property(lambda self: self.args[0])
+    heads = property(lambda self: self.args[1])
+    i = property(lambda self: self.args[2])
+    transpose = property(lambda self: bool(self.args[3]))
+
+    @property
+    def shape(self):
+        n, width = self.P.shape
+        return n, width / self.heads
+
+    def _entry(self, r, c, **kwargs):
+        n, width = self.P.shape
+        d = width / self.heads
+        if self.transpose:
+            return self.P[r, (self.i - 1) * d + c]
+        flat = (self.i - 1) * n * d + r * d + c
+        return self.P[flat // width, flat % width]

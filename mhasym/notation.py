@@ -59,7 +59,8 @@ MATRICES = {
     "V": ("V", None, None),
     "A": ("A", None, None),
     "S": ("S", None, None),
-    "M": ("M", None, None),
+    "M": ("M", None, None),  # additive mask: 0 or minus infinity
+    "B": ("B", None, None),  # boolean mask as 0/1: 1 where the query may attend the key
     "W_Q": ("W", None, "Q"),
     "W_K": ("W", None, "K"),
     "W_V": ("W", None, "V"),
@@ -77,6 +78,8 @@ OPERATORS = {
     "MultiHead": r"\operatorname{MultiHead}",
     "Concat": r"\operatorname{Concat}",
     "shape": r"\operatorname{shape}",
+    "split": r"\operatorname{split}",
+    "reshape": r"\operatorname{reshape}",
 }
 
 # The letter of the entries of head outputs: z_{11}, z_{i1}, z_{10,1}.

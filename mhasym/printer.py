@@ -16,7 +16,7 @@ takes symbol names from :mod:`mhasym.notation`.
 
 from __future__ import annotations
 
-from sympy.matrices.expressions import MatAdd, MatrixSymbol
+from sympy.matrices.expressions import HadamardProduct, MatAdd, MatrixSymbol
 from sympy import Mul
 from sympy.printing.latex import LatexPrinter
 
@@ -81,7 +81,7 @@ class MhaLatexPrinter(LatexPrinter):
         parts = []
         for arg in expr.args:
             tex = self._print(arg)
-            if isinstance(arg, MatAdd):
+            if isinstance(arg, (MatAdd, HadamardProduct)):
                 tex = rf"\left({tex}\right)"
             parts.append(tex)
         return " ".join(parts)
@@ -128,6 +128,11 @@ class MhaLatexPrinter(LatexPrinter):
                     cells.extend(self._print(block[r, c]) for c in range(block.cols))
             rows.append(cells)
         return self._matrix_body(rows)
+
+    def _print_SplitHeads(self, expr):
+        # Correct: the i-th block of columns. Wrong: the i-th slab of a reshape without transpose.
+        name = "split" if expr.transpose else "reshape"
+        return self._call(name, [self._print(expr.P)], self._print(expr.i))
 
     def _print_Apply(self, expr):
         return self._call(expr.name, [self._print(a) for a in expr.operands])
