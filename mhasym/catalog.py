@@ -13,7 +13,7 @@ check (``.check()``) that compares it with numbers or proves it.
 >>> formula("seed.head_9")
 Traceback (most recent call last):
 ...
-mhasym.errors.MhasymError: unknown formula id 'seed.head_9' (did you mean 'seed.head_1'?)
+mhasym.errors.MhasymError: unknown formula id 'seed.head_9' (did you mean 'seed.head_i'?)
 """
 
 from __future__ import annotations
@@ -70,6 +70,7 @@ class Formula:
         self.description = description
         self._build = build
         self._check = check
+        self.module = build.__module__
 
     @cached_property
     def expr(self):
@@ -132,5 +133,7 @@ def formulas(section: str | None = None) -> list:
         if section not in SECTIONS:
             raise MhasymError(f"unknown section {section!r}; known: {', '.join(SECTIONS)}")
         entries = [f for f in entries if f.section == section]
-    order = list(SECTIONS)
-    return sorted(entries, key=lambda f: order.index(f.section))
+    sections, modules, ids = list(SECTIONS), list(_ENTRY_MODULES), list(_REGISTRY)
+    # Reading order: section, then the module that defines the entry, then definition order;
+    # it does not depend on which module happened to be imported first.
+    return sorted(entries, key=lambda f: (sections.index(f.section), modules.index(f.module), ids.index(f.id)))

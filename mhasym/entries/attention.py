@@ -96,9 +96,14 @@ def _check_softmax(f):
     scores = np.random.default_rng(SEED).normal(size=(n, m))
     values = {entry[a, b]: scores[a - 1, b - 1] for a in range(1, n + 1) for b in range(1, m + 1)}
     template = f.expr.rhs.xreplace({s.m: m})
-    got = np.array([[float(template.xreplace({i: a, j: b}).doit().xreplace(values))
-                     for b in range(1, m + 1)] for a in range(1, n + 1)])
-    return compare_arrays(f.id, "entry formula vs reference.softmax_rows", got,
+    what = "entry formula vs reference.softmax_rows"
+    try:
+        got = np.array([[float(template.xreplace({i: a, j: b}).doit().xreplace(values))
+                         for b in range(1, m + 1)] for a in range(1, n + 1)])
+    except (TypeError, ValueError) as exc:
+        return CheckResult(f.id, "numeric", what, False, {"n": n, "m": m}, SEED,
+                           detail=f"the formula did not evaluate to numbers ({exc})")
+    return compare_arrays(f.id, what, got,
                           reference.softmax_rows(scores), {"n": n, "m": m}, SEED)
 
 

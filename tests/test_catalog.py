@@ -1,0 +1,88 @@
+"""The catalog: every entry is complete, prints, and has a check that passes and can fail."""
+
+import pytest
+import sympy as sp
+from sympy.matrices.expressions import MatMul
+
+import mhasym
+from mhasym.catalog import SECTIONS
+from mhasym.expressions import Relation, Softmax
+
+ALL = [f.id for f in mhasym.formulas()]
+
+
+def test_ids_are_unique_and_sections_known():
+    assert len(ALL) == len(set(ALL))
+    assert all(f.section in SECTIONS for f in mhasym.formulas())
+
+
+@pytest.mark.parametrize("fid", ALL)
+def test_entry_is_complete(fid):
+    f = mhasym.formula(fid)
+    assert f.title.en and f.title.zh and f.description.en and f.description.zh
+    assert f.title.en != f.title.zh
+    assert isinstance(f.expr, sp.Basic)
+    assert f.latex == mhasym.latex(f.expr)
+    assert any(op in f.latex for op in ("=", r"\in"))
+
+
+@pytest.mark.parametrize("fid", ALL)
+def test_check_passes_and_reports_what_it_compared(fid):
+    r = mhasym.formula(fid).check()
+    assert r.passed, r.summary()
+    assert r.id == fid and r.kind in ("numeric", "shape", "identity") and r.compared
+    if r.kind == "numeric":
+        assert r.seed is not None and r.sizes and r.max_error is not None and r.max_error <= 1e-10
+    assert "\n" not in r.summary()
+
+
+def test_descriptions_say_where_the_paper_is_followed():
+    f = mhasym.formula("mha.multihead")
+    assert "W^O" in f.description.en and "omits" in f.description.en and "Attention Is All You Need" in f.description.en
+    assert "W^O" in f.description.zh and "省略" in f.description.zh
+
+
+def _with_expr(monkeypatch, fid, expr):
+    f = mhasym.formula(fid)
+    monkeypatch.setitem(f.__dict__, "expr", expr)
+    return f
+
+
+def test_seed_check_fails_on_a_wrong_entry_order(monkeypatch):
+    f = mhasym.formula("seed.head_1")
+    wrong = Relation(f.expr.lhs, f.expr.rhs.T.reshape(2, 3))  # column-major naming
+    assert not _with_expr(monkeypatch, "seed.head_1", wrong).check().passed
+
+
+def test_concat_check_fails_when_blocks_are_swapped(monkeypatch):
+    f = mhasym.formula("seed.concat_2")
+    Z1, Z2 = mhasym.head_outputs(2, 2, 3)
+    wrong = Relation(f.expr.lhs, mhasym.concat([Z2, Z1]))
+    assert not _with_expr(monkeypatch, "seed.concat_2", wrong).check().passed
+
+
+def test_attention_check_fails_on_softmax_over_columns(monkeypatch):
+    f = mhasym.formula("attention.sdpa")
+    softmax, V = f.expr.rhs.args
+    wrong = Relation(f.expr.lhs, MatMul(Softmax(softmax.arg, axis=0), V))
+    assert not _with_expr(monkeypatch, "attention.sdpa", wrong).check().passed
+
+
+def test_masked_check_fails_without_the_mask(monkeypatch):
+    wrong = Relation(mhasym.formula("attention.masked").expr.lhs, mhasym.formula("attention.sdpa").expr.rhs)
+    assert not _with_expr(monkeypatch, "attention.masked", wrong).check().passed
+
+
+def test_softmax_check_fails_without_exp_in_the_denominator(monkeypatch):
+    f = mhasym.formula("attention.softmax")
+    numerator, inverse = f.expr.rhs.as_numer_denom()[0], f.expr.rhs.as_numer_denom()[1]
+    total = inverse.func(inverse.function.args[0], *inverse.limits)  # sum of S_ik, not exp(S_ik)
+    wrong = Relation(f.expr.lhs, numerator / total)
+    assert not _with_expr(monkeypatch, "attention.softmax", wrong).check().passed
+
+
+def test_softmax_check_reports_a_formula_that_does_not_evaluate(monkeypatch):
+    f = mhasym.formula("attention.softmax")
+    wrong = Relation(f.expr.lhs, sp.Symbol("unknown"))
+    r = _with_expr(monkeypatch, "attention.softmax", wrong).check()
+    assert not r.passed and "did not evaluate" in r.detail

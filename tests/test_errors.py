@@ -1,0 +1,68 @@
+"""User mistakes give one clear line: exact messages, one table."""
+
+import numpy as np
+import pytest
+
+import mhasym
+from mhasym import MhasymError, attention, numeric, reference
+from mhasym.notation import matrix
+
+g = np.random.default_rng(0)
+Q, K, V = g.normal(size=(2, 3)), g.normal(size=(4, 3)), g.normal(size=(4, 5))
+X_Q, X_KV = g.normal(size=(2, 6)), g.normal(size=(4, 6))
+W_Q, W_K, W_V, W_O = g.normal(size=(2, 6, 3)), g.normal(size=(2, 6, 3)), g.normal(size=(2, 6, 5)), g.normal(size=(10, 6))
+S = attention.Sizes.of(n=4, m=6, d_model=24, h=8, d_k=5, d_v=3)
+
+
+@pytest.mark.parametrize("call,message", [
+    (lambda: mhasym.formula("nope"), r"unknown formula id 'nope'"),
+    (lambda: mhasym.head_outputs(0, 2, 3), r"heads must be a positive integer, got 0"),
+    (lambda: mhasym.head_outputs(2, -1, 3), r"rows must be a positive integer, got -1"),
+    (lambda: mhasym.head_outputs(2.5, 2, 3), r"heads must be a positive integer, got 2.5"),
+    (lambda: mhasym.head_outputs(True, 2, 3), r"heads must be a positive integer, got True"),
+    (lambda: mhasym.head_outputs("2+2", 2, 3), r"heads must be a positive integer or a symbol name, got '2\+2'"),
+    (lambda: mhasym.head_outputs(8, 10**6, 3),
+     r"8 head outputs of 1000000 x 3: 24000000 entries exceeds the explicit expansion limit of 10000; "
+     r"use symbolic shapes \(concat_shape\) instead"),
+    (lambda: mhasym.head_outputs("h", 2, 3),
+     r"h head outputs of 2 x 3: explicit entries need numeric sizes, got 6h entries"),
+    (lambda: mhasym.concat_shape(0, 3, 8), r"n must be a positive integer, got 0"),
+    (lambda: mhasym.concat([matrix("Z", 2, 3, 1), matrix("Z", 3, 3, 2)]), r"Concat block 2 has 3 rows, block 1 has 2"),
+    (lambda: attention.multi_head(S, W_O=S.matrix("W_O", 20, 24)), r"W\^O needs h\*d_v = 24 rows, got 20"),
+    (lambda: attention.scaled_dot_product(matrix("Q", 4, 5), matrix("K", 6, 4), matrix("V", 6, 3)),
+     r"K needs d_k = 5 columns \(as Q\), got 4"),
+    (lambda: attention.scaled_dot_product(matrix("Q", 4, 5), matrix("K", 6, 5), matrix("V", 7, 3)),
+     r"V needs m = 6 rows \(as K\), got 7"),
+    (lambda: attention.Sizes.of(q=3), r"unknown size 'q'; known: n, m, d_model, h, d_k, d_v"),
+    (lambda: numeric.causal_mask(0, 3), r"n must be a positive integer, got 0"),
+    (lambda: numeric.causal_mask(2, 3, "left"), r"align must be 'top-left' or 'bottom-right', got 'left'"),
+    (lambda: numeric.scaled_dot_product_attention(Q, K[:, :2], V), r"k needs d_k = 3 columns, got 2"),
+    (lambda: numeric.scaled_dot_product_attention(Q, K, V[:3]), r"v needs m = 4 rows, got 3"),
+    (lambda: numeric.scaled_dot_product_attention(Q, K, V, np.ones((2, 4))),
+     r"mask must be boolean \(True = may attend\), got dtype float64"),
+    (lambda: numeric.scaled_dot_product_attention(Q, K, V, np.ones((4, 2), bool)), r"mask needs shape \(2, 4\), got \(4, 2\)"),
+    (lambda: numeric.scaled_dot_product_attention(np.full((2, 3), np.nan), K, V), r"q has NaN or infinite entries"),
+    (lambda: numeric.scaled_dot_product_attention(Q[0], K, V), r"q must be 2-dimensional, got shape \(3,\)"),
+    (lambda: numeric.multi_head_attention(X_Q, X_KV, W_Q, W_K, W_V, W_O[:9]), r"w_o needs h\*d_v = 10 rows, got 9"),
+    (lambda: numeric.multi_head_attention(X_Q, X_KV[:, :5], W_Q, W_K, W_V, W_O), r"x_kv needs d_model = 6 columns, got 5"),
+    (lambda: numeric.multi_head_attention(X_Q, X_KV, W_Q, W_K[:1], W_V, W_O), r"w_k needs h = 2 heads, got 1"),
+    (lambda: mhasym.formula("seed.head_1").title["fr"], r"unknown language 'fr'; use 'en' or 'zh'"),
+])
+def test_one_line_error(call, message):
+    with pytest.raises(MhasymError, match=f"^{message}$") as info:
+        call()
+    assert "\n" not in str(info.value)
+    assert isinstance(info.value, ValueError)
+
+
+@pytest.mark.parametrize("call,message", [
+    (lambda: reference.causal_mask(0, 2), r"n must be a positive integer, got 0"),
+    (lambda: reference.causal_mask(2, 2, "up"), r"align must be 'top-left' or 'bottom-right', got 'up'"),
+    (lambda: reference.scaled_dot_product_attention(Q, K, V, np.ones((2, 4), int)),
+     r"mask must be boolean \(True = may attend\), got dtype int64"),
+    (lambda: reference.multi_head_attention(X_Q, X_KV, W_Q, W_K, W_V, W_O[:9]), r"w_o must have h\*d_v = 10 rows, got 9"),
+    (lambda: reference.scaled_dot_product_attention(Q, K, np.full((4, 5), np.inf)), r"v contains NaN or infinite values"),
+])
+def test_reference_errors_are_one_line_value_errors(call, message):
+    with pytest.raises(ValueError, match=f"^{message}$"):
+        call()
