@@ -66,12 +66,13 @@ class Sizes:
     def X_kv(self, name: str = "K"):
         return notation.matrix(name, self.m, self.d_model)
 
-    def W(self, kind: str, i):
+    def W(self, kind: str, i, block: str = ""):
+        """Head i's projection W_i^Q, W_i^K or W_i^V; ``block="x"`` for cross-attention's own."""
         cols = self.d_v if kind == "V" else self.d_k
-        return notation.matrix(f"W_{kind}", self.d_model, cols, i)
+        return notation.matrix(f"W{block}_{kind}", self.d_model, cols, i)
 
-    def W_O(self):
-        return notation.matrix("W_O", self.h * self.d_v, self.d_model)
+    def W_O(self, block: str = ""):
+        return notation.matrix(f"W{block}_O", self.h * self.d_v, self.d_model)
 
     def mask(self):
         return notation.matrix("M", self.n, self.m)
@@ -126,11 +127,11 @@ def attention_call(Q, K, V):
     return Apply("Attention", (Q.shape[0], V.shape[1]), Q, K, V)
 
 
-def head(sizes: Sizes, i, X_q=None, X_kv=None, mask=None, *, expand: bool = True):
+def head(sizes: Sizes, i, X_q=None, X_kv=None, mask=None, *, expand: bool = True, block: str = ""):
     """Head ``i``: ``Attention(X_q W_i^Q, X_kv W_i^K, X_kv W_i^V)``, expanded or as a call."""
-    Q = product(sizes.X_q() if X_q is None else X_q, sizes.W("Q", i))
-    K = product(sizes.X_kv("K") if X_kv is None else X_kv, sizes.W("K", i))
-    V = product(sizes.X_kv("V") if X_kv is None else X_kv, sizes.W("V", i))
+    Q = product(sizes.X_q() if X_q is None else X_q, sizes.W("Q", i, block))
+    K = product(sizes.X_kv("K") if X_kv is None else X_kv, sizes.W("K", i, block))
+    V = product(sizes.X_kv("V") if X_kv is None else X_kv, sizes.W("V", i, block))
     if expand:
         return scaled_dot_product(Q, K, V, mask)
     return attention_call(Q, K, V)
@@ -141,12 +142,17 @@ def head_symbol(sizes: Sizes, i):
     return notation.matrix("head", sizes.n, sizes.d_v, i)
 
 
-def multi_head(sizes: Sizes, X_q=None, X_kv=None, mask=None, W_O=None):
+def multi_head(sizes: Sizes, X_q=None, X_kv=None, mask=None, W_O=None, block: str = ""):
     """``Concat(head_1, ..., head_h) W^O`` with every head expanded (numeric h)."""
-    heads = [head(sizes, i, X_q, X_kv, mask) for i in sizes.head_indices()]
-    W_O = sizes.W_O() if W_O is None else W_O
+    heads = [head(sizes, i, X_q, X_kv, mask, block=block) for i in sizes.head_indices()]
+    W_O = sizes.W_O(block) if W_O is None else W_O
     require("W^O", "rows", sizes.h * sizes.d_v, W_O.shape[0], "h*d_v")
     return MatMul(Concat(*heads), W_O)
+
+
+def weights(sizes: Sizes, block: str = "") -> list:
+    """The weight symbols of one attention block in the order W^Q_1..h, W^K_1..h, W^V_1..h, W^O."""
+    return [sizes.W(kind, i, block) for kind in "QKV" for i in sizes.head_indices()] + [sizes.W_O(block)]
 
 
 def multi_head_general(sizes: Sizes):

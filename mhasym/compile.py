@@ -18,10 +18,11 @@ from __future__ import annotations
 
 import numpy as np
 import sympy as sp
-from sympy.matrices.expressions import MatrixExpr
+from sympy.matrices.expressions import MatrixExpr, MatrixSymbol
 from sympy.printing.numpy import NumPyPrinter
 
 from .errors import MhasymError
+from .expressions import LayerNorm
 
 
 def softmax(x, axis=1):
@@ -76,6 +77,29 @@ class MatrixCodePrinter(NumPyPrinter):
             return f"({P}).reshape(({P}).shape[0], {h}, -1).transpose(1, 0, 2)[{i} - 1]"
         return f"({P}).reshape({h}, ({P}).shape[0], -1)[{i} - 1]"
 
+    def _print_RowVector(self, expr):
+        return self._print(expr.vector)
+
+    def _print_ReLU(self, expr):
+        return f"numpy.maximum(0.0, {self._print(expr.arg)})"
+
+    def _print_LayerNorm(self, expr):
+        x, eps = self._print(expr.X), self._print(expr.eps)
+        gamma, beta = self._print(expr.gamma), self._print(expr.beta)
+        ddof = 1 if expr.unbiased else 0
+        centred = f"({x} - {x}.mean(axis=1, keepdims=True))"
+        if expr.eps_inside:
+            scale = f"numpy.sqrt({x}.var(axis=1, ddof={ddof}, keepdims=True) + {eps})"
+        else:
+            scale = f"(numpy.sqrt({x}.var(axis=1, ddof={ddof}, keepdims=True)) + {eps})"
+        return f"({gamma} * {centred} / {scale} + {beta})"
+
+    def _print_Residual(self, expr):
+        return f"({self._print(expr.args[0])} + {self._print(expr.args[1])})"
+
+    def _print_Let(self, expr):
+        return self._print(expr.value)
+
     def _print_Elided(self, expr):
         raise MhasymError("an elided concatenation (h heads shown as ...) has no numeric value")
 
@@ -88,11 +112,40 @@ class MatrixCodePrinter(NumPyPrinter):
     _print_NamedMatrix = _print_MatrixSymbol
 
 
+def _shared(expr, args) -> list:
+    """Matrix subexpressions used more than once, children before parents.
+
+    Each becomes a local variable, so a layer that uses ``H`` in its residual
+    and in its sublayer computes ``H`` once.
+    """
+    counts, order, atoms = {}, [], set(args)
+
+    def visit(e):
+        if e in atoms or not isinstance(e, MatrixExpr) or isinstance(e, MatrixSymbol):
+            return
+        counts[e] = counts.get(e, 0) + 1
+        if counts[e] > 1:
+            return
+        for a in e.args:
+            visit(a)
+        if isinstance(e, LayerNorm):  # its input is read twice (mean and variance)
+            visit(e.X)
+        order.append(e)
+
+    visit(expr)
+    return [e for e in order if counts[e] > 1 and e != expr]
+
+
 def source(args, expr, name: str = "compiled") -> str:
     """The Python source of the function that evaluates ``expr`` at ``args``."""
     names = {a: f"a{k}" for k, a in enumerate(args)}
-    body = MatrixCodePrinter(names).doprint(expr)
-    return f"def {name}({', '.join(names.values())}):\n    return {body}\n"
+    printer = MatrixCodePrinter(names)
+    lines = []
+    for k, shared in enumerate(_shared(expr, args)):
+        lines.append(f"    t{k} = {printer.doprint(shared)}")
+        names[shared] = f"t{k}"
+    lines.append(f"    return {printer.doprint(expr)}")
+    return f"def {name}({', '.join(list(names.values())[:len(args)])}):\n" + "\n".join(lines) + "\n"
 
 
 def compile_function(args, expr, name: str = "compiled"):

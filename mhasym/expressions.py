@@ -208,3 +208,118 @@ class SplitHeads(Displayable, MatrixExpr):
             return self.P[r, (self.i - 1) * d + c]
         flat = (self.i - 1) * n * d + r * d + c
         return self.P[flat // width, flat % width]
+
+
+class RowVector(Displayable, MatrixExpr):
+    """A (1, d) parameter such as a bias b or LayerNorm's gamma, repeated on each of ``rows`` rows.
+
+    It prints as the vector itself (``b_1``), as in the paper's ``x W_1 + b_1``;
+    NumPy broadcasting does the repetition.
+    """
+
+    def __new__(cls, vector, rows):
+        _matrix(vector, "row vector")
+        if not equal(vector.shape[0], 1):
+            raise MhasymError(f"a row vector needs 1 row, got {fmt(vector.shape[0])}")
+        return sp.Basic.__new__(cls, vector, sp.sympify(rows))
+
+    vector = property(lambda self: self.args[0])
+    shape = property(lambda self: (self.args[1], self.args[0].shape[1]))
+
+
+class ReLU(Displayable, MatrixExpr):
+    """``max(0, X)`` entry by entry."""
+
+    def __new__(cls, arg):
+        _matrix(arg, "ReLU argument")
+        return sp.Basic.__new__(cls, arg)
+
+    arg = property(lambda self: self.args[0])
+    shape = property(lambda self: self.args[0].shape)
+
+
+class LayerNorm(Displayable, MatrixExpr):
+    """Layer normalisation of each row (each position) over its d features:
+    ``gamma * (x - mu) / sqrt(sigma^2 + eps) + beta`` with the biased variance.
+
+    ``unbiased=True`` (divide by d - 1) and ``eps_inside=False``
+    (``/ (sigma + eps)``) are the common mistakes, kept to be shown and caught.
+    """
+
+    def __new__(cls, X, gamma, beta, eps, unbiased=False, eps_inside=True):
+        _matrix(X, "LayerNorm input")
+        d = X.shape[1]
+        for name, v in (("gamma", gamma), ("beta", beta)):
+            if not (equal(v.shape[0], 1) and equal(v.shape[1], d)):
+                raise MhasymError(f"LayerNorm {name} needs shape (1, {fmt(d)}), got ({fmt(v.shape[0])}, {fmt(v.shape[1])})")
+        flags = (sp.true if unbiased else sp.false, sp.true if eps_inside else sp.false)
+        return sp.Basic.__new__(cls, X, gamma, beta, sp.sympify(eps), *flags)
+
+    X = property(lambda self: self.args[0])
+    gamma = property(lambda self: self.args[1])
+    beta = property(lambda self: self.args[2])
+    eps = property(lambda self: self.args[3])
+    unbiased = property(lambda self: bool(self.args[4]))
+    eps_inside = property(lambda self: bool(self.args[5]))
+    shape = property(lambda self: self.args[0].shape)
+
+
+class Residual(Displayable, MatrixExpr):
+    """``x + Sublayer(x)``: printed in that order, whatever SymPy's ordering of sums."""
+
+    def __new__(cls, x, sublayer):
+        for name, v in (("residual input", x), ("sublayer output", sublayer)):
+            _matrix(v, name)
+        if not (equal(x.shape[0], sublayer.shape[0]) and equal(x.shape[1], sublayer.shape[1])):
+            raise MhasymError(
+                f"residual needs equal shapes, got ({fmt(x.shape[0])}, {fmt(x.shape[1])}) and "
+                f"({fmt(sublayer.shape[0])}, {fmt(sublayer.shape[1])})")
+        return sp.Basic.__new__(cls, x, sublayer)
+
+    shape = property(lambda self: self.args[0].shape)
+
+
+class Let(Displayable, MatrixExpr):
+    """A named intermediate result: ``Let(H, value)`` is ``value``, printed as ``H``.
+
+    Layers are written as a sequence of such steps; the compiler evaluates each
+    one once.
+    """
+
+    def __new__(cls, name, value):
+        _matrix(value, "value")
+        return sp.Basic.__new__(cls, name, value)
+
+    name = property(lambda self: self.args[0])
+    value = property(lambda self: self.args[1])
+    shape = property(lambda self: self.args[1].shape)
+
+
+class Aligned(Displayable, sp.Basic):
+    """Relations shown one per line, aligned at their relation signs."""
+
+    def __new__(cls, *relations):
+        return sp.Basic.__new__(cls, *relations)
+
+
+class BigO(Displayable, sp.Basic):
+    """``O(f)``: the order of growth of a cost, written as in the paper's Table 1."""
+
+    def __new__(cls, arg):
+        return sp.Basic.__new__(cls, sp.sympify(arg))
+
+    arg = property(lambda self: self.args[0])
+
+
+def let_steps(expr) -> list:
+    """The named steps (:class:`Let`) inside ``expr``, each once, inner steps first."""
+    found = []
+
+    def visit(e):
+        for a in e.args:
+            visit(a)
+        if isinstance(e, Let) and e not in found:
+            found.append(e)
+
+    visit(expr)
+    return found

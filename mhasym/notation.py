@@ -65,6 +65,18 @@ MATRICES = {
     "W_K": ("W", None, "K"),
     "W_V": ("W", None, "V"),
     "W_O": ("W", None, "O"),
+    "Wx_Q": ("W", None, r"Q,\text{cross}"),
+    "Wx_K": ("W", None, r"K,\text{cross}"),
+    "Wx_V": ("W", None, r"V,\text{cross}"),
+    "Wx_O": ("W", None, r"O,\text{cross}"),
+    "W": ("W", None, None),  # feed-forward weights W_1, W_2
+    "b": ("b", None, None),  # feed-forward biases b_1, b_2
+    "gamma": (r"\gamma", None, None),  # LayerNorm gain, one per norm
+    "beta": (r"\beta", None, None),  # LayerNorm shift
+    "H": ("H", None, None),  # intermediate results inside a layer
+    "E": ("E", None, None),  # embedding matrix, one row per vocabulary entry
+    "PE": (r"\mathit{PE}", None, None),
+    "P": ("P", None, None),  # a permutation matrix
     "Z": ("Z", None, None),
     "Z_concat": ("Z", r"\text{concatenated}", None),
     "head": (r"\mathrm{head}", None, None),
@@ -78,6 +90,15 @@ OPERATORS = {
     "MultiHead": r"\operatorname{MultiHead}",
     "Concat": r"\operatorname{Concat}",
     "shape": r"\operatorname{shape}",
+    "LayerNorm": r"\operatorname{LayerNorm}",
+    "FFN": r"\operatorname{FFN}",
+    "PE": r"\mathit{PE}",
+    "Sublayer": r"\operatorname{Sublayer}",
+    "EncoderLayer": r"\operatorname{EncoderLayer}",
+    "DecoderLayer": r"\operatorname{DecoderLayer}",
+    "Encoder": r"\operatorname{Encoder}",
+    "Decoder": r"\operatorname{Decoder}",
+    "Embed": r"\operatorname{Embed}",
     "split": r"\operatorname{split}",
     "reshape": r"\operatorname{reshape}",
 }

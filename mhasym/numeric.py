@@ -22,7 +22,7 @@ from functools import lru_cache
 import numpy as np
 import sympy as sp
 
-from . import attention, masks, notation
+from . import attention, masks, notation, transformer
 from .compile import compile_function
 from .errors import MhasymError
 from .shapes import size
@@ -110,8 +110,7 @@ def _mha(h: int, masked: bool):
     X_q, X_kv = notation.matrix("X", s.n, s.d_model), notation.matrix("X_kv", s.m, s.d_model)
     M = s.mask() if masked else None
     expr = attention.multi_head(s, X_q, X_kv, M)
-    weights = [s.W(kind, i) for kind in "QKV" for i in s.head_indices()]
-    args = [X_q, X_kv, *weights, s.W_O(), s.d_k] + ([M] if masked else [])
+    args = [X_q, X_kv, *attention.weights(s), s.d_k] + ([M] if masked else [])
     return compile_function(args, expr, "multi_head")
 
 
@@ -131,3 +130,177 @@ def multi_head_attention(x_q, x_kv, w_q, w_k, w_v, w_o, mask=None) -> np.ndarray
     _expect("w_o", "rows", w_o.shape[0], h * w_v.shape[2], "h*d_v")
     extra = [] if mask is None else [_additive_mask(mask, x_q.shape[0], x_kv.shape[0])]
     return _mha(h, mask is not None)(x_q, x_kv, *w_q, *w_k, *w_v, w_o, w_q.shape[2], *extra)
+
+
+# The Transformer around attention.
+
+def _positive(name: str, value) -> float:
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        raise MhasymError(f"{name} must be a positive number, got {value!r}") from None
+    if not value > 0 or not np.isfinite(value):
+        raise MhasymError(f"{name} must be a positive number, got {value!r}")
+    return value
+
+
+@lru_cache(maxsize=None)
+def _pe():
+    pos, col, d_model = sp.Symbol("pos"), sp.Symbol("col"), notation.dim("d_model")
+    return compile_function([pos, col, d_model], transformer.pe_entry(pos, col, d_model), "positional_encoding")
+
+
+def positional_encoding(n_positions, d_model) -> np.ndarray:
+    """(n_positions, d_model): sin in even columns, cos in odd ones (interleaved)."""
+    n_positions, d_model = _count("n_positions", n_positions), _count("d_model", d_model)
+    if n_positions * d_model > 10**8:
+        raise MhasymError(f"positional encoding of {n_positions} x {d_model} is too large (over 10^8 entries)")
+    pos = np.arange(n_positions, dtype=np.float64).reshape(-1, 1)
+    col = np.arange(d_model).reshape(1, -1)
+    return np.broadcast_to(_pe()(pos, col, d_model), (n_positions, d_model)).astype(np.float64)
+
+
+def _row(name: str, x, d: int) -> np.ndarray:
+    """A vector of d entries, given as (d,) or (1, d), returned as (1, d)."""
+    x = _array(name, x, 2 if np.ndim(x) == 2 else 1)
+    x = x.reshape(1, -1) if x.ndim == 1 else x
+    if x.shape != (1, d):
+        raise MhasymError(f"{name} needs {d} entries, got shape {x.shape}")
+    return x
+
+
+@lru_cache(maxsize=None)
+def _layer_norm():
+    s = transformer.Sizes.of()
+    X = s.X("X", s.n)
+    expr = transformer.layer_norm(s, X, 1)
+    return compile_function([X, *s.norm_weights(1), transformer.epsilon()], expr, "layer_norm")
+
+
+def layer_norm(x, gamma, beta, eps=1e-5) -> np.ndarray:
+    """Normalise each row over its features: biased variance, eps inside the square root."""
+    x = _array("x", x)
+    eps = _positive("eps", eps)
+    d = x.shape[1]
+    return _layer_norm()(x, _row("gamma", gamma, d), _row("beta", beta, d), eps)
+
+
+@lru_cache(maxsize=None)
+def _ffn():
+    s = transformer.Sizes.of()
+    X = s.X("X", s.n)
+    return compile_function([X, *s.ffn_weights()], transformer.feed_forward(s, X), "feed_forward")
+
+
+def feed_forward(x, w_1, b_1, w_2, b_2) -> np.ndarray:
+    """max(0, x w_1 + b_1) w_2 + b_2 with w_1 (d_model, d_ff) and w_2 (d_ff, d_model)."""
+    x, w_1, w_2 = _array("x", x), _array("w_1", w_1), _array("w_2", w_2)
+    _expect("w_1", "rows", w_1.shape[0], x.shape[1], "d_model")
+    _expect("w_2", "rows", w_2.shape[0], w_1.shape[1], "d_ff")
+    _expect("w_2", "columns", w_2.shape[1], x.shape[1], "d_model")
+    return _ffn()(x, w_1, _row("b_1", b_1, w_1.shape[1]), w_2, _row("b_2", b_2, w_2.shape[1]))
+
+
+def _part(p, path):
+    node = p
+    for k, key in enumerate(path):
+        if not isinstance(node, dict):
+            where = "p" + "".join(f"[{q!r}]" for q in path[:k])
+            raise MhasymError(f"{where} must be a dict, got {type(node).__name__}")
+        if key not in node:
+            where = "p" + "".join(f"[{q!r}]" for q in path[:k])
+            raise MhasymError(f"{where} is missing {key!r}")
+        node = node[key]
+    return node
+
+
+def _param(p, path, shape):
+    """The array at ``p[path...]``, checked against ``shape`` (ints; None for any size)."""
+    name = "p" + "".join(f"[{q!r}]" for q in path)
+    x = _array(name, _part(p, path), len(shape))
+    if any(want is not None and got != want for got, want in zip(x.shape, shape)):
+        want = "(" + ", ".join("?" if w is None else str(w) for w in shape) + ")"
+        raise MhasymError(f"{name} needs shape {want}, got {x.shape}")
+    return x
+
+
+def _attention_params(p, block: str, d_model: int):
+    w_q = _param(p, (block, "w_q"), (None, d_model, None))
+    h, d_k = w_q.shape[0], w_q.shape[2]
+    w_k = _param(p, (block, "w_k"), (h, d_model, d_k))
+    w_v = _param(p, (block, "w_v"), (h, d_model, None))
+    w_o = _param(p, (block, "w_o"), (h * w_v.shape[2], d_model))
+    return [*w_q, *w_k, *w_v, w_o], (h, d_k, w_v.shape[2])
+
+
+def _layer_params(p, d_model: int, blocks, norms: int):
+    if not isinstance(p, dict):
+        raise MhasymError(f"p must be a dict of layer parameters, got {type(p).__name__}")
+    values, heads = [], []
+    for block in blocks:
+        v, dims = _attention_params(p, block, d_model)
+        values += v
+        heads.append(dims)
+    w_1 = _param(p, ("ffn", "w_1"), (d_model, None))
+    d_ff = w_1.shape[1]
+    ffn = [w_1, _param(p, ("ffn", "b_1"), (d_ff,))[None, :], _param(p, ("ffn", "w_2"), (d_ff, d_model)),
+           _param(p, ("ffn", "b_2"), (d_model,))[None, :]]
+    norm = []
+    for k in range(1, norms + 1):
+        norm += [_param(p, (f"norm_{k}", "gamma"), (d_model,))[None, :],
+                 _param(p, (f"norm_{k}", "beta"), (d_model,))[None, :]]
+    return values, ffn, norm, heads
+
+
+def _layer_sizes(h: int):
+    return transformer.Sizes(notation.dim("n"), notation.dim("m"), notation.dim("d_model"), h,
+                             notation.dim("d_k"), notation.dim("d_v"), notation.dim("d_ff"))
+
+
+@lru_cache(maxsize=32)
+def _encoder(h: int, norm: str):
+    s = _layer_sizes(h)
+    X = s.X("X", s.n)
+    expr = transformer.encoder_layer(s, X, norm)
+    args = [X, *attention.weights(s.attention(s.n, s.n)), *s.ffn_weights(),
+            *s.norm_weights(1), *s.norm_weights(2), s.d_k, transformer.epsilon()]
+    return compile_function(args, expr, "encoder_layer")
+
+
+def _layer_options(norm, eps):
+    transformer.check_norm(norm)
+    return _positive("eps", eps)
+
+
+def encoder_layer(x, p, norm: str = "post", eps=1e-5) -> np.ndarray:
+    """Self-attention and feed-forward, each with residual + LayerNorm ("post": the paper, or "pre")."""
+    eps = _layer_options(norm, eps)
+    x = _array("x", x)
+    attn, ffn, norms, [(h, d_k, _)] = _layer_params(p, x.shape[1], ["self_attn"], 2)
+    return _encoder(h, norm)(x, *attn, *ffn, *norms, d_k, eps)
+
+
+@lru_cache(maxsize=32)
+def _decoder(h: int, norm: str):
+    s = _layer_sizes(h)
+    Y, memory = s.X("Y", s.n), notation.matrix("memory", s.m, s.d_model)
+    M = notation.matrix("M", s.n, s.n)
+    expr = transformer.decoder_layer(s, Y, memory, norm, mask=M)
+    args = [Y, memory, *attention.weights(s.attention(s.n, s.n)), *attention.weights(s.attention(s.n, s.m), "x"),
+            *s.ffn_weights(), *s.norm_weights(1), *s.norm_weights(2), *s.norm_weights(3),
+            M, s.d_k, transformer.epsilon()]
+    return compile_function(args, expr, "decoder_layer")
+
+
+def decoder_layer(y, memory, p, norm: str = "post", eps=1e-5) -> np.ndarray:
+    """Causal self-attention, attention over ``memory`` (queries from y), feed-forward;
+    each with residual + LayerNorm."""
+    eps = _layer_options(norm, eps)
+    y, memory = _array("y", y), _array("memory", memory)
+    _expect("memory", "columns", memory.shape[1], y.shape[1], "d_model")
+    attn, ffn, norms, dims = _layer_params(p, y.shape[1], ["self_attn", "cross_attn"], 3)
+    if dims[0] != dims[1]:
+        raise MhasymError(f"p['cross_attn'] needs (h, d_k, d_v) = {dims[0]} like p['self_attn'], got {dims[1]}")
+    (h, d_k, _), n = dims[0], y.shape[0]
+    mask = _additive_mask(causal_mask(n, n), n, n)
+    return _decoder(h, norm)(y, memory, *attn, *ffn, *norms, mask, d_k, eps)

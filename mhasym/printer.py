@@ -134,6 +134,21 @@ class MhaLatexPrinter(LatexPrinter):
         name = "split" if expr.transpose else "reshape"
         return self._call(name, [self._print(expr.P)], self._print(expr.i))
 
+    def _print_RowVector(self, expr):
+        return self._print(expr.vector)
+
+    def _print_ReLU(self, expr):
+        return rf"\max\left(0, {self._print(expr.arg)}\right)"
+
+    def _print_LayerNorm(self, expr):
+        return self._call("LayerNorm", [self._print(expr.X)])
+
+    def _print_Residual(self, expr):
+        return " + ".join(self._print(a) for a in expr.args)
+
+    def _print_Let(self, expr):
+        return self._print(expr.name)
+
     def _print_Apply(self, expr):
         return self._call(expr.name, [self._print(a) for a in expr.operands])
 
@@ -149,6 +164,15 @@ class MhaLatexPrinter(LatexPrinter):
 
     def _print_Group(self, expr):
         return r",\quad ".join(self._print(item) for item in expr.args)
+
+    def _print_Aligned(self, expr):
+        rows = []
+        for rel in expr.args:
+            rows.append(f"{self._print(rel.lhs)} &{rel.OPS[rel.op]} {self._print(rel.rhs)}")
+        return r"\begin{aligned} " + r" \\ ".join(rows) + r" \end{aligned}"
+
+    def _print_BigO(self, expr):
+        return rf"O\left({self._print(expr.arg)}\right)"
 
     def _print_Relation(self, expr):
         op = expr.OPS[expr.op]

@@ -119,3 +119,107 @@ def multi_head_attention(x_q, x_kv, w_q, w_k, w_v, w_o, mask=None):
     for i in range(h):
         heads.append(scaled_dot_product_attention(x_q @ w_q[i], x_kv @ w_k[i], x_kv @ w_v[i], mask))
     return np.concatenate(heads, axis=1) @ w_o
+
+
+# The Transformer around attention: positional encoding, layer norm, feed-forward, layers.
+
+def positional_encoding(n_positions, d_model):
+    """Sinusoidal encoding, (n_positions, d_model): column 2i is sin(pos / 10000^(2i/d_model)),
+    column 2i+1 is cos of the same angle (interleaved, not two blocks)."""
+    n_positions, d_model = _size("n_positions", n_positions), _size("d_model", d_model)
+    pe = np.zeros((n_positions, d_model))
+    for pos in range(n_positions):
+        for col in range(d_model):
+            two_i = col - col % 2
+            angle = pos / 10000.0 ** (two_i / d_model)
+            pe[pos, col] = np.sin(angle) if col % 2 == 0 else np.cos(angle)
+    return pe
+
+
+def _vector(name, x, d):
+    x = _matrix(name, np.reshape(np.asarray(x), (1, -1)))
+    if x.shape[1] != d:
+        raise ValueError(f"{name} must have {d} entries, got {x.shape[1]}")
+    return x[0]
+
+
+def layer_norm(x, gamma, beta, eps=1e-5):
+    """Normalise each row over its features: gamma * (x - mean) / sqrt(var + eps) + beta,
+    with the biased variance (divide by d)."""
+    x = _matrix("x", x)
+    if not (isinstance(eps, (int, float, np.floating)) and eps > 0):
+        raise ValueError(f"eps must be a positive number, got {eps!r}")
+    d = x.shape[1]
+    gamma, beta = _vector("gamma", gamma, d), _vector("beta", beta, d)
+    mean = np.sum(x, axis=1, keepdims=True) / d
+    centred = x - mean
+    var = np.sum(centred * centred, axis=1, keepdims=True) / d
+    return gamma * centred / np.sqrt(var + eps) + beta
+
+
+def feed_forward(x, w_1, b_1, w_2, b_2):
+    """max(0, x w_1 + b_1) w_2 + b_2 with w_1 (d_model, d_ff), w_2 (d_ff, d_model)."""
+    x, w_1, w_2 = _matrix("x", x), _matrix("w_1", w_1), _matrix("w_2", w_2)
+    if w_1.shape[0] != x.shape[1]:
+        raise ValueError(f"w_1 must have d_model = {x.shape[1]} rows, got {w_1.shape[0]}")
+    if w_2.shape[0] != w_1.shape[1]:
+        raise ValueError(f"w_2 must have d_ff = {w_1.shape[1]} rows, got {w_2.shape[0]}")
+    b_1, b_2 = _vector("b_1", b_1, w_1.shape[1]), _vector("b_2", b_2, w_2.shape[1])
+    hidden = x @ w_1 + b_1
+    hidden[hidden < 0] = 0.0
+    return hidden @ w_2 + b_2
+
+
+def _get(p, *path):
+    node = p
+    for k, key in enumerate(path):
+        if not isinstance(node, dict) or key not in node:
+            where = "p" + "".join(f"[{q!r}]" for q in path[:k])
+            raise ValueError(f"{where} is missing {key!r}")
+        node = node[key]
+    return node
+
+
+def _attn(x_q, x_kv, p, name, mask=None):
+    w = [_get(p, name, key) for key in ("w_q", "w_k", "w_v", "w_o")]
+    return multi_head_attention(x_q, x_kv, *w, mask=mask)
+
+
+def _norm(x, p, name, eps):
+    return layer_norm(x, _get(p, name, "gamma"), _get(p, name, "beta"), eps)
+
+
+def _ffn(x, p):
+    return feed_forward(x, *(_get(p, "ffn", key) for key in ("w_1", "b_1", "w_2", "b_2")))
+
+
+def _sublayer(x, f, p, name, norm, eps):
+    if norm == "post":  # the paper: LayerNorm(x + Sublayer(x))
+        return _norm(x + f(x), p, name, eps)
+    return x + f(_norm(x, p, name, eps))  # pre-LN: x + Sublayer(LayerNorm(x))
+
+
+def _check_norm(norm, eps):
+    if norm not in ("post", "pre"):
+        raise ValueError(f"norm must be 'post' or 'pre', got {norm!r}")
+    if not (isinstance(eps, (int, float, np.floating)) and eps > 0):
+        raise ValueError(f"eps must be a positive number, got {eps!r}")
+
+
+def encoder_layer(x, p, norm="post", eps=1e-5):
+    """Self-attention then feed-forward, each with a residual connection and layer norm."""
+    _check_norm(norm, eps)
+    x = _matrix("x", x)
+    h = _sublayer(x, lambda z: _attn(z, z, p, "self_attn"), p, "norm_1", norm, eps)
+    return _sublayer(h, lambda z: _ffn(z, p), p, "norm_2", norm, eps)
+
+
+def decoder_layer(y, memory, p, norm="post", eps=1e-5):
+    """Causal self-attention, attention over the encoder output ``memory``, feed-forward;
+    three residual + norm steps. Queries come from the decoder, keys and values from memory."""
+    _check_norm(norm, eps)
+    y, memory = _matrix("y", y), _matrix("memory", memory)
+    causal = causal_mask(y.shape[0], y.shape[0])
+    h1 = _sublayer(y, lambda z: _attn(z, z, p, "self_attn", causal), p, "norm_1", norm, eps)
+    h2 = _sublayer(h1, lambda z: _attn(z, memory, p, "cross_attn"), p, "norm_2", norm, eps)
+    return _sublayer(h2, lambda z: _ffn(z, p), p, "norm_3", norm, eps)
