@@ -38,7 +38,12 @@ SECTIONS = {
 }
 
 # Modules that define entries, imported on first use so that ``import mhasym`` stays fast.
-_ENTRY_MODULES = ("mhasym.entries.seed", "mhasym.entries.attention")
+_ENTRY_MODULES = (
+    "mhasym.entries.seed",
+    "mhasym.entries.attention",
+    "mhasym.entries.masks",
+    "mhasym.entries.transformer",
+)
 
 
 @dataclass(frozen=True)

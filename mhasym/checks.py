@@ -129,3 +129,33 @@ def identity(fid, compared, difference, sizes=None):
     ok = zero == 0 or (hasattr(zero, "is_zero_matrix") and zero.is_zero_matrix)
     return CheckResult(fid, "identity", compared, bool(ok), dict(sizes or {}),
                        detail="difference simplifies to 0" if ok else f"difference {zero}")
+
+
+# Sizes of a Transformer layer that expose mistakes (d_ff differs from every other size).
+LAYER_SIZES = {"n": 4, "m": 7, "d_model": 8, "h": 2, "d_k": 3, "d_v": 5, "d_ff": 11}
+
+
+def layer_parameters(sizes: dict = LAYER_SIZES, seed: int = SEED, decoder: bool = False) -> dict:
+    """Random parameters ``p`` of an encoder (or decoder) layer, laid out as the numeric API takes them."""
+    g = rng(seed)
+    d_model, h, d_k, d_v, d_ff = (sizes[k] for k in ("d_model", "h", "d_k", "d_v", "d_ff"))
+
+    def attention_block():
+        return {"w_q": g.normal(size=(h, d_model, d_k)), "w_k": g.normal(size=(h, d_model, d_k)),
+                "w_v": g.normal(size=(h, d_model, d_v)), "w_o": g.normal(size=(h * d_v, d_model))}
+
+    p = {"self_attn": attention_block()}
+    if decoder:
+        p["cross_attn"] = attention_block()
+    p["ffn"] = {"w_1": g.normal(size=(d_model, d_ff)), "b_1": g.normal(size=d_ff),
+                "w_2": g.normal(size=(d_ff, d_model)), "b_2": g.normal(size=d_model)}
+    for k in range(1, (4 if decoder else 3)):
+        p[f"norm_{k}"] = {"gamma": 1 + 0.3 * g.normal(size=d_model), "beta": 0.3 * g.normal(size=d_model)}
+    return p
+
+
+def count_parameters(p) -> int:
+    """The number of numbers in a nested dict of arrays."""
+    if isinstance(p, dict):
+        return sum(count_parameters(v) for v in p.values())
+    return int(np.asarray(p).size)

@@ -100,6 +100,9 @@ class MatrixCodePrinter(NumPyPrinter):
     def _print_Let(self, expr):
         return self._print(expr.value)
 
+    def _print_Frac(self, expr):
+        return f"({self._print(expr.args[0])}) / ({self._print(expr.args[1])})"
+
     def _print_Elided(self, expr):
         raise MhasymError("an elided concatenation (h heads shown as ...) has no numeric value")
 

@@ -323,3 +323,103 @@ def let_steps(expr) -> list:
 
     visit(expr)
     return found
+
+
+class Stack(Displayable, MatrixExpr):
+    """N layers applied one after the other, each with its own parameters:
+    ``(Layer_N o ... o Layer_1)(X)``."""
+
+    def __new__(cls, name: str, count, X):
+        _matrix(X, "stack input")
+        return sp.Basic.__new__(cls, Str(name), sp.sympify(count), X)
+
+    name = property(lambda self: self.args[0].name)
+    count = property(lambda self: self.args[1])
+    X = property(lambda self: self.args[2])
+    shape = property(lambda self: self.args[2].shape)
+
+
+class MatSum(Displayable, sp.Basic):
+    """``sum_{index=lower}^{upper} term`` of matrices (for display and identities)."""
+
+    def __new__(cls, term, index, lower, upper):
+        return sp.Basic.__new__(cls, term, index, sp.sympify(lower), sp.sympify(upper))
+
+
+# Scalar forms kept as written. SymPy would reorder ``x - mu`` into ``-mu + x`` and turn
+# ``(1/d) sum`` into ``sum / d``; these keep the textbook order and still evaluate to numbers.
+
+from sympy.printing.precedence import PRECEDENCE  # noqa: E402
+
+
+class _Written(sp.Function):
+    """A scalar operation printed in the order given; ``doit`` and ``evalf`` give its value."""
+
+    @classmethod
+    def eval(cls, *args):
+        return None  # never rewritten
+
+    def value(self):
+        raise NotImplementedError
+
+    def doit(self, **hints):
+        args = [a.doit(**hints) if isinstance(a, sp.Basic) else a for a in self.args]
+        return self.func(*args)
+
+    def _eval_evalf(self, prec):
+        return self.value().evalf(prec)
+
+
+class Frac(_Written):
+    """``\\frac{a}{b}``."""
+
+    nargs = 2
+    precedence = PRECEDENCE["Mul"]
+
+    def value(self):
+        return self.args[0] / self.args[1]
+
+
+class Minus(_Written):
+    """``a - b``."""
+
+    nargs = 2
+    precedence = PRECEDENCE["Add"]
+
+    def value(self):
+        return self.args[0] - self.args[1]
+
+
+class Plus(_Written):
+    """``a + b + ...``."""
+
+    precedence = PRECEDENCE["Add"]
+
+    def value(self):
+        return sp.Add(*self.args)
+
+
+class Times(_Written):
+    """``a b ...`` (a product written left to right)."""
+
+    precedence = PRECEDENCE["Mul"]
+
+    def value(self):
+        return sp.Mul(*self.args)
+
+
+class Call(Displayable, sp.Basic):
+    """A named scalar function applied to arguments, e.g. ``PE(pos, 2i)``."""
+
+    def __new__(cls, name: str, *args):
+        return sp.Basic.__new__(cls, Str(name), *(sp.sympify(a) for a in args))
+
+    name = property(lambda self: self.args[0].name)
+    operands = property(lambda self: self.args[1:])
+
+
+class Sub(Displayable, sp.Basic):
+    """``base_{index}``: an entry of a named result, e.g. ``LayerNorm(x)_j``."""
+
+    def __new__(cls, base, index):
+        return sp.Basic.__new__(cls, base, sp.sympify(index))

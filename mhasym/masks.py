@@ -53,9 +53,9 @@ def causal_offset(align: str):
 
 def causal_condition(align: str = "top-left"):
     """The condition under which query ``i`` may attend key ``j``."""
-    return sp.Le(key_index(), query_index() + causal_offset(align))
+    return sp.Le(key_index(), query_index() + causal_offset(align), evaluate=False)
 
 
 def padding_condition():
     """Key ``j`` may be attended when it is a real token: ``j < L`` for a sequence of length L."""
-    return sp.Lt(key_index(), notation.dim("L"))
+    return sp.Lt(key_index(), notation.dim("L"), evaluate=False)

@@ -43,6 +43,16 @@ SCALARS = {
     "t": "t",
     "pos": r"\mathit{pos}",
     "epsilon": r"\epsilon",
+    "l": "l",  # layer number in a stack
+    "P_attn": r"P_{\text{attn}}",
+    "P_ffn": r"P_{\text{FFN}}",
+    "P_norm": r"P_{\text{norm}}",
+    "P_enc": r"P_{\text{enc}}",
+    "P_dec": r"P_{\text{dec}}",
+    "P_total": r"P_{\text{total}}",
+    "P_base": r"P_{\text{base}}",
+    "P_big": r"P_{\text{big}}",
+    "C_self": r"C_{\text{self-attn}}",
     "mu": r"\mu",
     "sigma": r"\sigma",
 }
@@ -60,6 +70,8 @@ MATRICES = {
     "A": ("A", None, None),
     "S": ("S", None, None),
     "M": ("M", None, None),  # additive mask: 0 or minus infinity
+    "M_causal": ("M", None, r"\text{causal}"),
+    "M_pad": ("M", None, r"\text{pad}"),
     "B": ("B", None, None),  # boolean mask as 0/1: 1 where the query may attend the key
     "W_Q": ("W", None, "Q"),
     "W_K": ("W", None, "K"),
@@ -131,7 +143,7 @@ def scalar(name: str) -> sp.Symbol:
     """The index or scalar symbol called ``name``."""
     if name not in SCALARS:
         raise MhasymError(f"unknown scalar {name!r}; known: {', '.join(SCALARS)}")
-    if name in ("i", "j", "k", "t", "pos"):
+    if name in ("i", "j", "k", "t", "pos", "l"):
         return sp.Symbol(name, integer=True, positive=True)
     return sp.Symbol(name, positive=True)
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 from sympy.matrices.expressions import HadamardProduct, MatAdd, MatrixSymbol
 from sympy import Mul
 from sympy.printing.latex import LatexPrinter
+from sympy.printing.precedence import PRECEDENCE
 
 from . import notation
 from .expressions import Concat, Elided
@@ -173,6 +174,49 @@ class MhaLatexPrinter(LatexPrinter):
 
     def _print_BigO(self, expr):
         return rf"O\left({self._print(expr.arg)}\right)"
+
+    def _print_Piecewise(self, expr):
+        rows = []
+        for value, cond in expr.args:
+            when = r"\text{otherwise}" if cond == True else r"\text{if } " + self._print(cond)  # noqa: E712
+            rows.append(f"{self._print(value)} & {when}")
+        return r"\begin{cases} " + r" \\ ".join(rows) + r" \end{cases}"
+
+    def _print_Stack(self, expr):
+        op = notation.operator_latex(expr.name)
+        layers = rf"{op}_{{{self._print(expr.count)}}} \circ \cdots \circ {op}_{{1}}"
+        return rf"\left({layers}\right)\left({self._print(expr.X)}\right)"
+
+    def _print_MatSum(self, expr):
+        term, index, lower, upper = (self._print(a) for a in expr.args)
+        return rf"\sum_{{{index}={lower}}}^{{{upper}}} {term}"
+
+    # Scalar forms kept in written order. SymPy's _print_Pow passes ``exp`` for function-like bases.
+
+    @staticmethod
+    def _power(text: str, exp) -> str:
+        return text if exp is None else rf"\left({text}\right)^{{{exp}}}"
+
+    def _print_Frac(self, expr, exp=None):
+        num, den = (self._print(a) for a in expr.args)
+        return self._power(rf"\frac{{{num}}}{{{den}}}", exp)
+
+    def _print_Minus(self, expr, exp=None):
+        a, b = expr.args
+        return self._power(f"{self._print(a)} - {self.parenthesize(b, PRECEDENCE['Add'], strict=True)}", exp)
+
+    def _print_Plus(self, expr, exp=None):
+        return self._power(" + ".join(self._print(a) for a in expr.args), exp)
+
+    def _print_Times(self, expr, exp=None):
+        return self._power(" ".join(self.parenthesize(a, PRECEDENCE["Mul"], strict=True) for a in expr.args), exp)
+
+    def _print_Sub(self, expr):
+        base, index = expr.args
+        return f"{self._print(base)}_{{{self._print(index)}}}"
+
+    def _print_Call(self, expr):
+        return self._call(expr.name, [self._print(a) for a in expr.operands])
 
     def _print_Relation(self, expr):
         op = expr.OPS[expr.op]

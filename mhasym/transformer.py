@@ -28,7 +28,7 @@ from sympy.matrices.expressions import MatAdd, MatMul
 
 from . import attention, notation
 from .errors import MhasymError
-from .expressions import Apply, LayerNorm, Let, ReLU, Residual, RowVector
+from .expressions import Apply, Call, Frac, LayerNorm, Let, ReLU, Residual, RowVector
 from .shapes import size
 
 NORMS = ("post", "pre")
@@ -155,11 +155,10 @@ def pe_entry(pos, column, d_model):
 
 
 def pe_definition():
-    """``PE(pos, 2i) = sin(...)`` and ``PE(pos, 2i+1) = cos(...)`` as two relations."""
+    """``PE(pos, 2i) = sin(pos / 10000^(2i/d_model))`` and ``PE(pos, 2i+1) = cos(...)``, as written."""
     pos, i, d_model = notation.scalar("pos"), notation.scalar("i"), notation.dim("d_model")
-    pe = sp.Function("PE")
-    return ((pe(pos, 2 * i), sp.sin(pe_angle(pos, 2 * i, d_model))),
-            (pe(pos, 2 * i + 1), sp.cos(pe_angle(pos, 2 * i, d_model))))
+    angle = Frac(pos, sp.Pow(10000, Frac(2 * i, d_model), evaluate=False))
+    return ((Call("PE", pos, 2 * i), sp.sin(angle)), (Call("PE", pos, 2 * i + 1), sp.cos(angle)))
 
 
 def embedding_input(s: Sizes, rows):
