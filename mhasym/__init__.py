@@ -8,6 +8,7 @@ True
 """
 
 from .catalog import Formula, Text, formula, formulas
+from .cost import parameter_count
 from .errors import MhasymError
 from .heads import concat, concat_shape, head_outputs
 from .printer import MhaLatexPrinter, latex
@@ -23,5 +24,6 @@ __all__ = [
     "formulas",
     "head_outputs",
     "latex",
+    "parameter_count",
 ]
 __version__ = "0.1.0"

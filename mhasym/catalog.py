@@ -43,6 +43,7 @@ _ENTRY_MODULES = (
     "mhasym.entries.attention",
     "mhasym.entries.masks",
     "mhasym.entries.transformer",
+    "mhasym.entries.cost",
 )
 
 

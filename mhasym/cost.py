@@ -56,6 +56,35 @@ def model_parameters():
     return N * (encoder_layer_parameters() + decoder_layer_parameters()) + vocab * d_model
 
 
+def written(name: str):
+    """The formula ``name`` as a textbook writes it (same value as the function of that name)."""
+    from .expressions import Plus, Times
+
+    d_model, h, d_k, d_v, d_ff = (_d(x) for x in ("d_model", "h", "d_k", "d_v", "d_ff"))
+    N, vocab, n = _d("N"), _d("vocab"), _d("n")
+    P = notation.scalar
+    forms = {
+        "attention": lambda: Plus(Times(h, Plus(Times(2, d_model, d_k), Times(d_model, d_v))),
+                                  Times(h, d_v, d_model)),
+        "ffn": lambda: Plus(Times(2, d_model, d_ff), d_ff, d_model),
+        "encoder_layer": lambda: Plus(P("P_attn"), P("P_ffn"), Times(4, d_model)),
+        "decoder_layer": lambda: Plus(Times(2, P("P_attn")), P("P_ffn"), Times(6, d_model)),
+        "model": lambda: Plus(Times(N, Plus(P("P_enc"), P("P_dec"))), Times(vocab, d_model)),
+        "self_attention_operations": lambda: Plus(Times(4, n, d_model**2), Times(2, n**2, d_model)),
+    }
+    return forms[name]()
+
+
+def written_value(expr):
+    """The value of a written formula, with P_attn, P_ffn, P_enc, P_dec replaced by their formulas."""
+    from .expressions import value_of
+
+    P = notation.scalar
+    parts = {P("P_enc"): encoder_layer_parameters(), P("P_dec"): decoder_layer_parameters(),
+             P("P_attn"): attention_parameters(), P("P_ffn"): ffn_parameters()}
+    return sp.expand(value_of(expr).xreplace(parts).xreplace(parts))
+
+
 def parameter_count(d_model, h, d_ff, n_layers, vocab_size, d_k=None, d_v=None) -> int:
     """The number of parameters of the encoder-decoder Transformer (see :func:`model_parameters`).
 

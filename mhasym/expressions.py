@@ -423,3 +423,8 @@ class Sub(Displayable, sp.Basic):
 
     def __new__(cls, base, index):
         return sp.Basic.__new__(cls, base, sp.sympify(index))
+
+
+def value_of(expr):
+    """``expr`` with every written-order form (Frac, Minus, Plus, Times) replaced by its value."""
+    return sp.sympify(expr).replace(lambda e: isinstance(e, _Written), lambda e: e.value())

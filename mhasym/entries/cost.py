@@ -1,0 +1,342 @@
+"""Parameter counts and cost per layer (the paper's Tables 1 and 3), and identities proven by SymPy."""
+
+from __future__ import annotations
+
+import numpy as np
+import sympy as sp
+from sympy.matrices.expressions import MatMul
+
+from .. import attention, cost, notation, numeric, paper
+from ..catalog import Text, register
+from ..checks import LAYER_SIZES, CheckResult, count_parameters, layer_parameters
+from ..expressions import BigO, Concat, Elided, MatSum, Relation, SplitHeads, Times, value_of
+from .attention import PAPER, _text
+
+P = notation.scalar
+
+
+def _subs(sizes: dict):
+    names = {"n": "n", "m": "m", "d_model": "d_model", "h": "h", "d_k": "d_k", "d_v": "d_v", "d_ff": "d_ff",
+             "N": "N", "vocab": "vocab"}
+    return {notation.dim(names[k]): v for k, v in sizes.items() if k in names}
+
+
+def _counted(fid, what, formula, counted, sizes):
+    value = int(cost.written_value(formula).xreplace(_subs(sizes)))
+    return CheckResult(fid, "numeric", what, value == counted, dict(sizes), max_error=float(abs(value - counted)),
+                       tolerance=0.0, detail=f"formula {value}, counted {counted}")
+
+
+def _params_entry(fid, lhs, formula, title, description, counter):
+    def check(f):
+        counted, sizes, what = counter()
+        return _counted(f.id, what, f.expr.rhs, counted, sizes)
+
+    register(fid, "cost", title, description, lambda: Relation(P(lhs), formula()), check)
+
+
+def _accepted(p, decoder=False):
+    """Parameters that the numeric layers accept (so the count is of a real layout)."""
+    x = np.zeros((2, LAYER_SIZES["d_model"]))
+    (numeric.decoder_layer(x, x, p) if decoder else numeric.encoder_layer(x, p))
+    return p
+
+
+_params_entry(
+    "cost.attention_params", "P_attn", lambda: cost.written("attention"),
+    Text("Parameters of one multi-head attention block", "一个多头注意力块的参数量"),
+    _text("h heads of W^Q, W^K (d_model x d_k) and W^V (d_model x d_v), plus W^O; no biases, as in the "
+          "paper's formulas. With d_k = d_v = d_model / h this is 4 d_model^2.",
+          "h 个头的 W^Q、W^K（d_model x d_k）和 W^V（d_model x d_v），加上 W^O；与论文公式一致，不含偏置。"
+          "当 d_k = d_v = d_model / h 时等于 4 d_model^2。", PAPER),
+    lambda: (count_parameters(_accepted(layer_parameters())["self_attn"]), LAYER_SIZES,
+             "formula vs the number of entries of a self_attn block that numeric.encoder_layer accepts"),
+)
+
+_params_entry(
+    "cost.ffn_params", "P_ffn", lambda: cost.written("ffn"),
+    Text("Parameters of the feed-forward network", "前馈网络的参数量"),
+    _text("W_1, b_1, W_2 and b_2.", "W_1、b_1、W_2 和 b_2。", PAPER),
+    lambda: (count_parameters(_accepted(layer_parameters())["ffn"]), LAYER_SIZES,
+             "formula vs the number of entries of an ffn block that numeric.encoder_layer accepts"),
+)
+
+_params_entry(
+    "cost.encoder_layer_params", "P_enc", lambda: cost.written("encoder_layer"),
+    Text("Parameters of one encoder layer", "一个编码器层的参数量"),
+    Text("One attention block, one feed-forward network and two LayerNorms (gamma and beta each).",
+         "一个注意力块、一个前馈网络和两个层标准化（各有 gamma 和 beta）。"),
+    lambda: (count_parameters(_accepted(layer_parameters())), LAYER_SIZES,
+             "formula vs the number of entries of p that numeric.encoder_layer accepts"),
+)
+
+_params_entry(
+    "cost.decoder_layer_params", "P_dec", lambda: cost.written("decoder_layer"),
+    Text("Parameters of one decoder layer", "一个解码器层的参数量"),
+    Text("Two attention blocks (self and cross), one feed-forward network and three LayerNorms.",
+         "两个注意力块（自注意力与交叉注意力）、一个前馈网络和三个层标准化。"),
+    lambda: (count_parameters(_accepted(layer_parameters(decoder=True), decoder=True)), LAYER_SIZES,
+             "formula vs the number of entries of p that numeric.decoder_layer accepts"),
+)
+
+
+def _model_count():
+    N, vocab = 3, 50
+    layers = [layer_parameters(seed=k) for k in range(N)] + [layer_parameters(seed=10 + k, decoder=True)
+                                                             for k in range(N)]
+    embedding = np.zeros((vocab, LAYER_SIZES["d_model"]))
+    return (sum(count_parameters(p) for p in layers) + embedding.size, {**LAYER_SIZES, "N": N, "vocab": vocab},
+            "formula vs entries of N encoder layers, N decoder layers and one shared embedding")
+
+
+_params_entry(
+    "cost.model_params", "P_total", lambda: cost.written("model"),
+    Text("Parameters of the whole encoder-decoder", "整个编码器-解码器的参数量"),
+    _text("N encoder and N decoder layers plus one embedding matrix shared by the source, the target "
+          "and the pre-softmax projection.",
+          "N 个编码器层和 N 个解码器层，加上一个由源语言、目标语言和 softmax 前的线性投影共享的嵌入矩阵。", PAPER),
+    _model_count,
+)
+
+
+def _table3(name, sizes, lhs):
+    reported = paper.REPORTED_PARAMETERS[name]
+
+    def build():
+        value = cost.parameter_count(sizes["d_model"], sizes["h"], sizes["d_ff"], sizes["N"], paper.VOCAB)
+        millions = sp.Mul(sp.Float(f"{value / 1e6:.1f}"), sp.Pow(10, 6, evaluate=False), evaluate=False)
+        return Relation(P(lhs), Relation(value, millions, "approx"))
+
+    def check(f):
+        formula = int(cost.model_parameters().xreplace(_subs({**sizes, "vocab": paper.VOCAB, "d_k": sizes["d_k"],
+                                                               "d_v": sizes["d_v"]})))
+        shown = int(f.expr.rhs.lhs)
+        gap = (shown - reported) / reported
+        ok = shown == formula and abs(gap) < 0.05
+        return CheckResult(f.id, "numeric", f"parameter_count vs the formula, and vs Table 3's {reported // 10**6}M",
+                           ok, {**sizes, "vocab": paper.VOCAB}, max_error=float(abs(shown - formula)),
+                           tolerance=0.0, detail=f"{shown:,} vs reported {reported:,} ({gap:+.1%})")
+
+    return build, check
+
+
+register(
+    "cost.base_params", "cost",
+    Text("Parameters of the base model", "基础模型的参数量"),
+    Text("d_model = 512, h = 8, d_ff = 2048, N = 6, a shared vocabulary of 37000: 63.0M by the formula; "
+         "the paper's Table 3 says 65M. It does not say what it counted; the vocabulary size and the "
+         "biases it leaves out of its formulas are the likely difference.",
+         "d_model = 512、h = 8、d_ff = 2048、N = 6、共享词表 37000：按公式为 6300 万；论文表 3 写的是 6500 万。"
+         "论文没有说明统计口径；词表大小以及公式中未写出的偏置可能是差异的来源。"),
+    *_table3("base", paper.BASE, "P_base"),
+)
+
+register(
+    "cost.big_params", "cost",
+    Text("Parameters of the big model", "大模型的参数量"),
+    Text("d_model = 1024, h = 16, d_ff = 4096, N = 6, vocabulary 37000: 214.2M by the formula; Table 3 "
+         "says 213M.",
+         "d_model = 1024、h = 16、d_ff = 4096、N = 6、词表 37000：按公式为 2.142 亿；表 3 写的是 2.13 亿。"),
+    *_table3("big", paper.BIG, "P_big"),
+)
+
+
+def _ops_sizes():
+    return {"n": 10, "d_model": 16, "h": 4}
+
+
+def _self_attention_ops():
+    return Relation(P("C_self"), cost.written("self_attention_operations"))
+
+
+def _check_ops(f):
+    sz = _ops_sizes()
+    s = attention.Sizes.of(n=sz["n"], m=sz["n"], d_model=sz["d_model"], h=sz["h"],
+                           d_k=sz["d_model"] // sz["h"], d_v=sz["d_model"] // sz["h"])
+    X = notation.matrix("X", s.n, s.d_model)
+    counted = int(cost.matmul_operations(attention.multi_head(s, X, X)))
+    return _counted(f.id, "formula vs multiply-adds of every product in the symbolic self-attention layer",
+                    f.expr.rhs, counted, sz)
+
+
+register(
+    "cost.self_attention_ops", "cost",
+    Text("Multiply-adds of a self-attention layer", "自注意力层的乘加次数"),
+    Text("Projections Q, K, V and the output: 4 n d_model^2; scores and the weighted sum: 2 n^2 d_model "
+         "(with d_k = d_v = d_model / h, the heads together cost as much as one full-width head).",
+         "Q、K、V 投影和输出投影：4 n d_model^2；得分和加权求和：2 n^2 d_model"
+         "（当 d_k = d_v = d_model / h 时，所有头加起来与一个全维度的头代价相同）。"),
+    _self_attention_ops, _check_ops,
+)
+
+
+def _table1():
+    n, d = notation.dim("n"), notation.dim("d_model")
+    return Relation(P("C_self"), BigO(Times(n**2, d)))
+
+
+def _check_table1(f):
+    n, d = notation.dim("n"), notation.dim("d_model")
+    ops = cost.self_attention_operations()
+    growth = value_of(f.expr.rhs.arg)
+    ratio = sp.limit(ops / growth, n, sp.oo)
+    ok = ratio.is_positive and ratio.is_finite
+    return CheckResult(f.id, "identity", "limit of the operation count over n^2 d_model as n grows", bool(ok),
+                       {}, detail=f"limit = {ratio}")
+
+
+register(
+    "cost.table1", "cost",
+    Text("Complexity per layer (Table 1)", "每层复杂度（表 1）"),
+    _text("For long sequences the n^2 d_model term dominates. The paper's Table 1 compares this with "
+          "recurrent layers, O(n d^2) with n sequential steps, and convolutions, O(k n d^2); self-attention "
+          "needs O(1) sequential operations and its maximum path length between positions is O(1).",
+          "序列较长时 n^2 d_model 项占主导。论文表 1 将它与循环层 O(n d^2)（需要 n 步顺序计算）和卷积层 O(k n d^2) "
+          "比较；自注意力只需 O(1) 步顺序计算，任意两个位置之间的最长路径为 O(1)。", PAPER),
+    _table1, _check_table1,
+)
+
+
+# Identities proven by SymPy on explicit matrices of symbols.
+
+def _symbols(name, rows, cols):
+    return sp.Matrix(rows, cols, lambda r, c: sp.Symbol(f"{name}_{r}{c}"))
+
+
+def _concat_wo():
+    s = attention.Sizes.of()
+    i = notation.scalar("i")
+    Z = lambda k: notation.matrix("Z", s.n, s.d_v, k)  # noqa: E731
+    W_O_i = notation.matrix("W_O", s.d_v, s.d_model, i)
+    lhs = MatMul(Concat(Z(1), Elided(s.n, (s.h - 2) * s.d_v), Z(s.h)), s.W_O())
+    return Relation(lhs, MatSum(MatMul(Z(i), W_O_i), i, 1, s.h))
+
+
+def _check_concat_wo(f):
+    h, n, d_v, d_model = 3, 2, 2, 3
+    Z = [_symbols(f"z{k}", n, d_v) for k in range(h)]
+    W = _symbols("w", h * d_v, d_model)
+    lhs = sp.Matrix.hstack(*Z) * W
+    rhs = sum((Z[k] * W[k * d_v:(k + 1) * d_v, :] for k in range(h)), sp.zeros(n, d_model))
+    diff = (lhs - rhs).expand()
+    ok = diff.is_zero_matrix
+    return CheckResult(f.id, "identity", "Concat(Z_1..Z_h) W^O minus the sum of Z_i W^O_i, expanded", bool(ok),
+                       {"h": h, "n": n, "d_v": d_v, "d_model": d_model},
+                       detail="difference is the zero matrix" if ok else "difference is not zero")
+
+
+register(
+    "id.concat_wo", "multihead",
+    Text("Concatenate then project = sum of per-head projections", "先拼接再投影 = 各头投影之和"),
+    _text("W^O_i is the i-th block of d_v rows of W^O. So W^O mixes the heads: with it, each output "
+          "column combines every head; the notebook's concatenation alone keeps them apart.",
+          "W^O_i 是 W^O 的第 i 块（d_v 行）。因此 W^O 把各头混合起来：每个输出列都组合了所有头；"
+          "只做课程笔记中的拼接，各头仍是分开的。", PAPER),
+    _concat_wo, _check_concat_wo,
+)
+
+
+def _split():
+    s = attention.Sizes.of()
+    i = notation.scalar("i")
+    X = notation.matrix("X", s.n, s.d_model)
+    fused = notation.matrix("W_Q", s.d_model, s.h * s.d_k)
+    return Relation(SplitHeads(MatMul(X, fused), s.h, i), MatMul(X, s.W("Q", i)))
+
+
+def _check_split(f):
+    n, d_model, h, d_k = 3, 2, 3, 2
+    X = _symbols("x", n, d_model)
+    W = [_symbols(f"w{k}", d_model, d_k) for k in range(h)]
+    P_ = sp.ImmutableMatrix(X * sp.Matrix.hstack(*W))
+    right = all((SplitHeads(P_, h, k + 1).as_explicit() - X * W[k]).expand().is_zero_matrix for k in range(h))
+    wrong = any(not (SplitHeads(P_, h, k + 1, transpose=False).as_explicit() - X * W[k]).expand().is_zero_matrix
+                for k in range(h))
+    ok = right and wrong
+    return CheckResult(f.id, "identity", "reshape + transpose of X [W_1 ... W_h] vs X W_i for every head; "
+                       "reshape alone differs", ok, {"n": n, "d_model": d_model, "h": h, "d_k": d_k},
+                       detail="split equals the per-head projections" if ok else "identity failed")
+
+
+register(
+    "id.split_heads", "multihead",
+    Text("One big projection, split into heads", "一次大投影再拆分成多个头"),
+    Text("Implementations compute X W^Q with all heads' columns side by side, then reshape to "
+         "(n, h, d_k) and transpose to (h, n, d_k). That equals the h separate projections X W_i^Q; "
+         "a reshape to (h, n, d_k) without the transpose mixes tokens and heads.",
+         "实现中通常把所有头的列并排，一次算出 X W^Q，再 reshape 成 (n, h, d_k) 并转置为 (h, n, d_k)。"
+         "这与 h 个单独的投影 X W_i^Q 相等；若直接 reshape 成 (h, n, d_k) 而不转置，就会把词元和头混在一起。"),
+    _split, _check_split,
+)
+
+
+def _permutation():
+    s = attention.Sizes.of()
+    Pm = notation.matrix("P", s.n, s.n)
+    X = notation.matrix("X", s.n, s.d_model)
+    PX = MatMul(Pm, X)
+    lhs = attention.Apply("MultiHead", (s.n, s.d_model), PX, PX, PX)
+    return Relation(lhs, MatMul(Pm, attention.Apply("MultiHead", (s.n, s.d_model), X, X, X)))
+
+
+def _check_permutation(f):
+    from ..compile import compile_function  # noqa: F401  (numbers below come from the symbolic model)
+
+    n, d_model, h, d_k = 3, 2, 2, 1
+    s = attention.Sizes.of(n=n, m=n, d_model=d_model, h=h, d_k=d_k, d_v=d_k)
+    X = _symbols("x", n, d_model)
+    weights = {w: _symbols(w.name, *w.shape) for w in attention.weights(s)}
+    perm = sp.Matrix(sp.eye(n)[[2, 0, 1], :])
+
+    def mha(inp):
+        Xm = notation.matrix("X", n, d_model)
+        expr = attention.multi_head(s, Xm, Xm)
+        return explicit(expr, {Xm: sp.ImmutableMatrix(inp), **{k: sp.ImmutableMatrix(v) for k, v in weights.items()}})
+
+    lhs, rhs = mha(perm * X), perm * mha(X)
+    ok = (lhs - rhs).is_zero_matrix
+    return CheckResult(f.id, "identity", "MultiHead(PX) vs P MultiHead(X) entry by entry, symbolic entries",
+                       bool(ok), {"n": n, "d_model": d_model, "h": h},
+                       detail="equal for a 3-cycle permutation" if ok else "entries differ")
+
+
+def explicit(expr, values):
+    """The explicit matrix of ``expr`` with matrix symbols replaced by explicit matrices."""
+    from ..expressions import Scaled, Softmax
+    from sympy.matrices.expressions import MatAdd, Transpose
+
+    def go(e):
+        if e in values:
+            return values[e]
+        if isinstance(e, MatMul):
+            out = None
+            for a in e.args:
+                v = go(a) if isinstance(a, sp.Basic) and hasattr(a, "shape") else a
+                out = v if out is None else out * v
+            return out
+        if isinstance(e, Transpose):
+            return go(e.arg).T
+        if isinstance(e, MatAdd):
+            return sum((go(a) for a in e.args[1:]), go(e.args[0]))
+        if isinstance(e, Scaled):
+            return go(e.numerator) / e.denominator
+        if isinstance(e, Softmax):
+            a = go(e.arg)
+            return sp.Matrix(a.rows, a.cols, lambda r, c: sp.exp(a[r, c]) / sum(sp.exp(a[r, k]) for k in range(a.cols)))
+        if isinstance(e, Concat):
+            return sp.Matrix.hstack(*(go(b) for b in e.blocks))
+        raise TypeError(f"no explicit form for {type(e).__name__}")
+
+    return go(expr)
+
+
+register(
+    "id.permutation", "transformer",
+    Text("Self-attention is permutation-equivariant", "自注意力对置换等变"),
+    Text("Reordering the input rows reorders the output rows the same way (P is a permutation matrix): "
+         "without positional encoding, attention cannot tell positions apart. This is why the "
+         "Transformer adds positional encodings.",
+         "把输入的行重新排列，输出的行以同样方式重新排列（P 为置换矩阵）：没有位置编码，注意力无法区分位置。"
+         "这正是 Transformer 要加入位置编码的原因。"),
+    _permutation, _check_permutation,
+)
