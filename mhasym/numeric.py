@@ -219,7 +219,7 @@ def _param(p, path, shape):
     name = "p" + "".join(f"[{q!r}]" for q in path)
     x = _array(name, _part(p, path), len(shape))
     if any(want is not None and got != want for got, want in zip(x.shape, shape)):
-        want = "(" + ", ".join("?" if w is None else str(w) for w in shape) + ")"
+        want = str(tuple("?" if w is None else w for w in shape)).replace("'?'", "?")
         raise MhasymError(f"{name} needs shape {want}, got {x.shape}")
     return x
 

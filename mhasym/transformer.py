@@ -100,7 +100,7 @@ def sublayer(x, f, norm: str, ln):
 def _self_attention(s: Sizes, X, mask=None, expand=True):
     a = s.attention(X.shape[0], X.shape[0])
     if not expand:
-        return Apply("MultiHead", X.shape, X, X, X)
+        return Apply("MultiHead", X.shape, X, X, X, *([] if mask is None else [mask]))
     return attention.multi_head(a, X, X, mask)
 
 

@@ -66,3 +66,55 @@ def test_one_line_error(call, message):
 def test_reference_errors_are_one_line_value_errors(call, message):
     with pytest.raises(ValueError, match=f"^{message}$"):
         call()
+
+
+from mhasym.checks import layer_parameters  # noqa: E402
+
+LS = {"n": 3, "m": 5, "d_model": 4, "h": 2, "d_k": 2, "d_v": 3, "d_ff": 6}
+X4 = g.normal(size=(3, 4))
+
+
+def _without(path, decoder=False):
+    p = layer_parameters(LS, decoder=decoder)
+    node = p
+    for key in path[:-1]:
+        node = node[key]
+    del node[path[-1]]
+    return p
+
+
+def _reshaped(path, shape):
+    p = layer_parameters(LS)
+    node = p
+    for key in path[:-1]:
+        node = node[key]
+    node[path[-1]] = np.zeros(shape)
+    return p
+
+
+@pytest.mark.parametrize("call,message", [
+    (lambda: numeric.encoder_layer(X4, layer_parameters(LS), norm="middle"), r"norm must be 'post' or 'pre', got 'middle'"),
+    (lambda: numeric.encoder_layer(X4, layer_parameters(LS), eps=0), r"eps must be a positive number, got 0.0"),
+    (lambda: numeric.encoder_layer(X4, layer_parameters(LS), eps=-1e-5), r"eps must be a positive number, got -1e-05"),
+    (lambda: numeric.encoder_layer(X4, _without(("ffn",))), r"p is missing 'ffn'"),
+    (lambda: numeric.encoder_layer(X4, _without(("ffn", "b_2"))), r"p\['ffn'\] is missing 'b_2'"),
+    (lambda: numeric.encoder_layer(X4, _without(("norm_2", "gamma"))), r"p\['norm_2'\] is missing 'gamma'"),
+    (lambda: numeric.decoder_layer(X4, X4, _without(("cross_attn",), decoder=True)), r"p is missing 'cross_attn'"),
+    (lambda: numeric.decoder_layer(X4, X4, _without(("norm_3",), decoder=True)), r"p is missing 'norm_3'"),
+    (lambda: numeric.encoder_layer(X4, _reshaped(("ffn", "w_1"), (5, 6))),
+     r"p\['ffn'\]\['w_1'\] needs shape \(4, \?\), got \(5, 6\)"),
+    (lambda: numeric.encoder_layer(X4, _reshaped(("self_attn", "w_o"), (5, 4))),
+     r"p\['self_attn'\]\['w_o'\] needs shape \(6, 4\), got \(5, 4\)"),
+    (lambda: numeric.encoder_layer(X4, _reshaped(("norm_1", "beta"), (3,))), r"p\['norm_1'\]\['beta'\] needs shape \(4,\), got \(3,\)"),
+    (lambda: numeric.encoder_layer(X4, "weights"), r"p must be a dict of layer parameters, got str"),
+    (lambda: numeric.decoder_layer(X4, g.normal(size=(5, 3)), layer_parameters(LS, decoder=True)),
+     r"memory needs d_model = 4 columns, got 3"),
+    (lambda: numeric.positional_encoding(0, 4), r"n_positions must be a positive integer, got 0"),
+    (lambda: numeric.positional_encoding(10**6, 10**6), r"positional encoding of 1000000 x 1000000 is too large \(over 10\^8 entries\)"),
+    (lambda: numeric.layer_norm(X4, np.ones(3), np.zeros(4)), r"gamma needs 4 entries, got shape \(1, 3\)"),
+    (lambda: numeric.feed_forward(X4, np.ones((5, 6)), np.ones(6), np.ones((6, 4)), np.ones(4)),
+     r"w_1 needs d_model = 4 rows, got 5"),
+])
+def test_layer_errors(call, message):
+    with pytest.raises(MhasymError, match=f"^{message}$"):
+        call()

@@ -78,3 +78,15 @@ def test_a_fully_masked_row_is_refused_not_turned_uniform():
 def test_numeric_agrees_with_reference_where_the_mutants_do_not():
     x = _x()
     assert checks.max_error(numeric.multi_head_attention(**x), reference.multi_head_attention(**x)) <= 1e-10
+
+
+LAYER_MISTAKES = ["pre_ln_for_post", "unbiased_variance", "eps_outside_sqrt", "pe_concatenated",
+                  "decoder_without_mask", "cross_queries_from_encoder", "fully_masked_row_uniform"]
+
+
+@pytest.mark.parametrize("mid", LAYER_MISTAKES)
+def test_transformer_mistake_is_caught(mid):
+    assert mid in MISTAKES
+    result = detect(MISTAKES[mid])
+    assert not result.passed, result.summary()
+    assert mhasym.formula(MISTAKES[mid].right).check().passed
