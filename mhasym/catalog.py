@@ -19,6 +19,7 @@ mhasym.errors.MhasymError: unknown formula id 'seed.head_9' (did you mean 'seed.
 from __future__ import annotations
 
 import difflib
+import sys
 import importlib
 from dataclasses import dataclass
 from functools import cached_property
@@ -35,6 +36,7 @@ SECTIONS = {
     "masks": ("Masks and cross-attention", "掩码与交叉注意力"),
     "transformer": ("The Transformer", "Transformer 整体结构"),
     "cost": ("Parameters and cost", "参数量与计算量"),
+    "mistakes": ("Common mistakes", "常见错误"),
 }
 
 # Modules that define entries, imported on first use so that ``import mhasym`` stays fast.
@@ -44,6 +46,7 @@ _ENTRY_MODULES = (
     "mhasym.entries.masks",
     "mhasym.entries.transformer",
     "mhasym.entries.cost",
+    "mhasym.entries.mistakes",
 )
 
 
@@ -76,7 +79,7 @@ class Formula:
         self.description = description
         self._build = build
         self._check = check
-        self.module = build.__module__
+        self.module = None  # the entries module that registered it (set by register)
 
     @cached_property
     def expr(self):
@@ -112,6 +115,7 @@ def register(id: str, section: str, title: Text, description: Text, build, check
     if id in _REGISTRY:
         raise MhasymError(f"formula id {id!r} is registered twice")
     entry = Formula(id, section, title, description, build, check)
+    entry.module = sys._getframe(1).f_globals.get("__name__")
     _REGISTRY[id] = entry
     return entry
 
@@ -143,3 +147,26 @@ def formulas(section: str | None = None) -> list:
     # Reading order: section, then the module that defines the entry, then definition order;
     # it does not depend on which module happened to be imported first.
     return sorted(entries, key=lambda f: (sections.index(f.section), modules.index(f.module), ids.index(f.id)))
+
+
+def inline(name: str) -> str:
+    r"""LaTeX for an inline mention on a page: a formula id, or a symbol of :mod:`mhasym.notation`
+    (``d_k``, ``W_O``, ``W_Q:i`` for head i's W^Q, ``softmax``).
+
+    >>> inline("d_model"), inline("W_Q:i"), inline("W_O")
+    ('d_{\\text{model}}', 'W_{i}^{Q}', 'W^{O}')
+    """
+    from . import notation
+    from .printer import latex
+
+    if name in _load():
+        return formula(name).latex
+    key, _, index = name.partition(":")
+    if notation.symbol_latex(key) is not None:
+        return notation.symbol_latex(key)
+    if key in notation.MATRICES:
+        index = (notation.scalar(index) if index in notation.SCALARS else int(index)) if index else None
+        return latex(notation.matrix(key, 1, 1, index))
+    if key in notation.OPERATORS:
+        return notation.OPERATORS[key]
+    raise MhasymError(f"unknown formula id or symbol {name!r}")

@@ -31,7 +31,7 @@ class CheckResult:
     """What a check compared, at which sizes and seed, and the largest difference."""
 
     id: str
-    kind: str  # "numeric", "shape" or "identity"
+    kind: str  # "numeric", "shape", "identity", or "caught" (a wrong version that the checks reject)
     compared: str
     passed: bool
     sizes: dict = field(default_factory=dict)

@@ -30,7 +30,10 @@ def test_entry_is_complete(fid):
 def test_check_passes_and_reports_what_it_compared(fid):
     r = mhasym.formula(fid).check()
     assert r.passed, r.summary()
-    assert r.id == fid and r.kind in ("numeric", "shape", "identity") and r.compared
+    assert r.id == fid and r.kind in ("numeric", "shape", "identity", "caught") and r.compared
+    assert (r.kind == "caught") == fid.startswith("mistake.")
+    if r.kind == "caught":
+        assert r.detail
     if r.kind == "numeric":
         assert r.sizes and r.max_error is not None and r.max_error <= 1e-10
     assert "\n" not in r.summary()
