@@ -206,3 +206,37 @@ def matrix(name: str, rows, cols, index=None) -> NamedMatrix:
 def operator_latex(name: str) -> str:
     """The upright LaTeX name of a function such as ``softmax``."""
     return OPERATORS[name]
+
+
+# Every symbol the site uses, with its shape (sizes by name) and its meaning.
+GLOSSARY = [
+    ("n", None, "number of queries (positions of the sequence that asks)", "查询的个数（发出查询的序列长度）"),
+    ("m", None, "number of keys and values (n may differ from m)", "键和值的个数（m 可以不等于 n）"),
+    ("d_model", None, "width of every token vector between layers (512 in the base model)",
+     "层与层之间每个词元向量的维度（基础模型为 512）"),
+    ("h", None, "number of heads (8 in the paper)", "注意力头的个数（论文中为 8）"),
+    ("d_k", None, "width of queries and keys in one head (64)", "单个头中查询和键的维度（64）"),
+    ("d_v", None, "width of values and of a head's output (64)", "单个头中值以及头输出的维度（64）"),
+    ("d_ff", None, "inner width of the feed-forward network (2048)", "前馈网络中间层的维度（2048）"),
+    ("N", None, "number of layers in the encoder and in the decoder (6)", "编码器与解码器各自的层数（6）"),
+    ("Q", ("n", "d_k"), "queries: one row per query position", "查询：每个查询位置一行"),
+    ("K", ("m", "d_k"), "keys: one row per key position", "键：每个键位置一行"),
+    ("V", ("m", "d_v"), "values: one row per key position", "值：每个键位置一行"),
+    ("X", ("n", "d_model"), "input sequence, one row per token (row convention: X W)",
+     "输入序列，每个词元一行（行约定：X W）"),
+    ("W_Q:i", ("d_model", "d_k"), "query projection of head i", "第 i 个头的查询投影矩阵"),
+    ("W_K:i", ("d_model", "d_k"), "key projection of head i", "第 i 个头的键投影矩阵"),
+    ("W_V:i", ("d_model", "d_v"), "value projection of head i", "第 i 个头的值投影矩阵"),
+    ("Z:i", ("n", "d_v"), "output of head i (the notebook's Z_i; the paper's head_i)",
+     "第 i 个头的输出（课程笔记中的 Z_i，论文中的 head_i）"),
+    ("W_O", (("h", "d_v"), "d_model"), "output projection after the concatenation (the paper's W^O)",
+     "拼接之后的输出投影（论文中的 W^O）"),
+    ("M", ("n", "m"), "additive mask: 0 where the query may attend the key, minus infinity elsewhere",
+     "加性掩码：允许关注处为 0，其余为负无穷"),
+    ("W:1", ("d_model", "d_ff"), "first weight of the feed-forward network", "前馈网络的第一个权重矩阵"),
+    ("W:2", ("d_ff", "d_model"), "second weight of the feed-forward network", "前馈网络的第二个权重矩阵"),
+    ("gamma", (1, "d_model"), "LayerNorm gain (learned)", "层标准化的缩放参数（可学习）"),
+    ("beta", (1, "d_model"), "LayerNorm shift (learned)", "层标准化的平移参数（可学习）"),
+    ("memory", ("m", "d_model"), "the encoder's output, read by every decoder layer", "编码器的输出，被每个解码器层读取"),
+    ("PE", ("n", "d_model"), "sinusoidal positional encoding", "正弦位置编码"),
+]

@@ -1,0 +1,346 @@
+"""MkDocs hooks for the mhasym site.
+
+- Formulas come from the catalog: a ```` ```formula ```` fence with one id per line
+  (several ids are shown side by side) and inline `` `#!m id-or-symbol` ``. Unknown ids,
+  failing checks and math typed by hand stop the build with the page named.
+- Each formula carries a "checked" mark (what its check compared, sizes, seed, max error,
+  run during this build) and a "copy LaTeX" button with the catalog's TeX.
+- Math is rendered at build time by KaTeX (node, ``scripts/katex_server.js``) on every page,
+  notebook pages included; KaTeX's CSS and fonts are served from the site.
+- Figures are drawn by :mod:`mhasym.figures` during the build.
+- Notebooks survive mkdocs-static-i18n (see the ``.ipynb`` registration below).
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import logging
+import re
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from xml.etree import ElementTree as etree
+
+import mkdocs.utils
+from markdown.util import AtomicString
+from mkdocs.exceptions import PluginError
+from mkdocs.structure.files import File
+from pymdownx.superfences import SuperFencesException
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import mhasym  # noqa: E402
+from mhasym import catalog, figures, notation  # noqa: E402
+
+log = logging.getLogger("mkdocs.hooks.mhasym")
+
+# mkdocs-static-i18n re-creates every file as a plain MkDocs file; unless .ipynb counts as a
+# documentation page, notebooks are copied as raw JSON and the build still passes.
+if ".ipynb" not in mkdocs.utils.markdown_extensions:
+    mkdocs.utils.markdown_extensions = (*mkdocs.utils.markdown_extensions, ".ipynb")
+
+LABELS = {
+    "en": {"checked": "checked", "copy": "copy LaTeX", "copied": "copied", "wrong": "wrong",
+           "check_failed": "check FAILED", "symbol": "symbol", "shape": "shape", "meaning": "meaning",
+           "formulas": "formulas", "section": "section", "kinds": "checks"},
+    "zh": {"checked": "已验证", "copy": "复制 LaTeX", "copied": "已复制", "wrong": "错误写法",
+           "check_failed": "验证失败", "symbol": "符号", "shape": "形状", "meaning": "含义",
+           "formulas": "公式数", "section": "章节", "kinds": "验证"},
+}
+KINDS = {
+    "en": {"numeric": "compared with numbers", "shape": "shape check", "identity": "proven by SymPy",
+           "caught": "wrong version caught"},
+    "zh": {"numeric": "数值比对", "shape": "形状检查", "identity": "SymPy 证明", "caught": "错误写法被检出"},
+}
+
+
+class FormulaError(SuperFencesException, PluginError):
+    """Stops the build (SuperFences would swallow an ordinary exception)."""
+
+
+_STATE = {"page": None, "lang": "en"}
+_CHECKS: dict = {}
+
+
+def _page_name() -> str:
+    page = _STATE["page"]
+    return page.file.src_uri if page is not None else "?"
+
+
+def _formula(fid: str):
+    try:
+        return mhasym.formula(fid)
+    except mhasym.MhasymError as exc:
+        raise FormulaError(f"{_page_name()}: {exc}") from None
+
+
+def _checked(f):
+    """Run each formula's check once per build process; a failure stops the build."""
+    if f.id not in _CHECKS:
+        _CHECKS[f.id] = f.check()
+    result = _CHECKS[f.id]
+    if not result.passed:
+        raise FormulaError(f"{_page_name()}: check of formula {f.id!r} failed: {result.summary()}")
+    return result
+
+
+# Markers: validated for the whole page first, so every unknown id is reported with its line.
+
+FENCE = re.compile(r"^(?P<indent>[ \t]*)```(?P<kind>formula|notation|checks)\s*$")
+INLINE = re.compile(r"`#!m\s+([^`]+?)\s*`")
+HAND_MATH = re.compile(r"\$|\\\(|\\\[|\\begin")
+
+
+def _scan(markdown: str, page_name: str):
+    problems, inside, kind = [], False, None
+    for number, line in enumerate(markdown.splitlines(), 1):
+        m = FENCE.match(line)
+        if m and not inside:
+            inside, kind = True, m["kind"]
+            continue
+        if inside and line.strip().startswith("```"):
+            inside = False
+            continue
+        if inside:
+            if kind == "formula" and line.strip():
+                for fid in line.split():
+                    if fid not in catalog._load():
+                        problems.append(f"{page_name}:{number}: unknown formula id {fid!r}")
+            continue
+        if line.lstrip().startswith("```"):
+            inside, kind = True, "code"
+            continue
+        for name in INLINE.findall(line):
+            try:
+                catalog.inline(name)
+            except mhasym.MhasymError:
+                problems.append(f"{page_name}:{number}: unknown formula id or symbol {name!r}")
+        text = INLINE.sub("", re.sub(r"`[^`]*`", "", line))
+        if HAND_MATH.search(text):
+            problems.append(f"{page_name}:{number}: math typed by hand (use a formula marker): {line.strip()[:60]}")
+    return problems
+
+
+def on_page_markdown(markdown, page, config, files):
+    _STATE["page"] = page
+    _STATE["lang"] = getattr(page.file, "locale", None) or config["theme"]["language"] or "en"
+    if _STATE["lang"] not in LABELS:
+        _STATE["lang"] = "en"
+    problems = _scan(markdown, page.file.src_uri)
+    if problems:
+        raise PluginError("; ".join(problems))
+    return markdown
+
+
+# Rendering of markers (HTML that the KaTeX pass below turns into math).
+
+def _math(tex: str, display: bool) -> str:
+    kind = "div" if display else "span"
+    return f'<{kind} class="mhasym-math" data-display="{int(display)}">{html.escape(tex)}</{kind}>'
+
+
+def _check_html(result, lang) -> str:
+    labels, kinds = LABELS[lang], KINDS[lang]
+    parts = [f"<b>{kinds.get(result.kind, result.kind)}</b>: {html.escape(result.compared)}"]
+    if result.sizes:
+        parts.append(html.escape(", ".join(f"{k} = {v}" for k, v in result.sizes.items())))
+    if result.seed is not None:
+        parts.append(f"seed {result.seed}")
+    if result.max_error is not None:
+        parts.append(f"max error {result.max_error:.1e}")
+    if result.detail:
+        parts.append(html.escape(result.detail))
+    return (f'<details class="mhasym-check"><summary>✓ {labels["checked"]}</summary>'
+            f'<p>{"; ".join(parts)}</p></details>')
+
+
+def formula_html(f, lang: str) -> str:
+    result = _checked(f)
+    labels = LABELS[lang]
+    wrong = f.section == "mistakes"
+    title = html.escape(f.title[lang])
+    badge = f'<span class="mhasym-wrong-badge">✗ {labels["wrong"]}</span> ' if wrong else ""
+    return (
+        f'<figure class="mhasym-formula{" mhasym-wrong" if wrong else ""}" id="formula-{f.id}" data-formula-id="{f.id}">'
+        f'<figcaption>{badge}{title} <code class="mhasym-id">{f.id}</code></figcaption>'
+        f'<div class="mhasym-display" data-search-exclude>{_math(f.latex, True)}</div>'
+        f'<div class="mhasym-meta">{_check_html(result, lang)}'
+        f'<button class="mhasym-copy md-button" type="button" data-tex="{html.escape(f.latex, quote=True)}" '
+        f'data-copied="{labels["copied"]}">{labels["copy"]}</button></div>'
+        f'<p class="mhasym-description">{html.escape(f.description[lang])}</p>'
+        f"</figure>"
+    )
+
+
+def _size_tex(size) -> str:
+    """A size in a shape: a number, a size name, or a tuple of names multiplied (``("h", "d_v")``)."""
+    if isinstance(size, tuple):
+        return " ".join(_size_tex(s) for s in size)
+    return catalog.inline(size) if isinstance(size, str) else str(size)
+
+
+def _notation_table(lang: str) -> str:
+    labels = LABELS[lang]
+    rows = []
+    for key, shape, en, zh in notation.GLOSSARY:
+        shape_tex = "" if shape is None else r" \times ".join(_size_tex(s) for s in shape)
+        rows.append(f"<tr><td data-search-exclude>{_math(catalog.inline(key), False)}</td>"
+                    f"<td data-search-exclude>{_math(shape_tex, False) if shape_tex else '—'}</td>"
+                    f"<td>{html.escape(en if lang == 'en' else zh)}</td></tr>")
+    return (f'<table class="mhasym-notation"><thead><tr><th>{labels["symbol"]}</th><th>{labels["shape"]}</th>'
+            f'<th>{labels["meaning"]}</th></tr></thead><tbody>{"".join(rows)}</tbody></table>')
+
+
+def _checks_table(lang: str) -> str:
+    labels = LABELS[lang]
+    rows = []
+    for section, names in catalog.SECTIONS.items():
+        entries = catalog.formulas(section)
+        results = [_checked(f) for f in entries]
+        kinds = {}
+        for r in results:
+            kinds[r.kind] = kinds.get(r.kind, 0) + 1
+        kind_text = ", ".join(f"{KINDS[lang][k]} {v}" for k, v in kinds.items())
+        rows.append(f"<tr><td>{html.escape(names[0] if lang == 'en' else names[1])}</td><td>{len(entries)}</td>"
+                    f"<td>{html.escape(kind_text)}</td></tr>")
+    return (f'<table class="mhasym-checks"><thead><tr><th>{labels["section"]}</th><th>{labels["formulas"]}</th>'
+            f'<th>{labels["kinds"]}</th></tr></thead><tbody>{"".join(rows)}</tbody></table>')
+
+
+def fence_format(source, language, css_class, options, md, **kwargs):
+    lang = _STATE["lang"]
+    if language == "notation":
+        return _notation_table(lang)
+    if language == "checks":
+        return _checks_table(lang)
+    ids = source.split()
+    if not ids:
+        raise FormulaError(f"{_page_name()}: empty formula marker")
+    blocks = "".join(formula_html(_formula(fid), lang) for fid in ids)
+    if len(ids) == 1:
+        return blocks
+    return f'<div class="mhasym-side-by-side">{blocks}</div>'
+
+
+def inline_format(src, language, class_name, md):
+    try:
+        tex = catalog.inline(src.strip())
+    except mhasym.MhasymError as exc:
+        raise FormulaError(f"{_page_name()}: {exc}") from None
+    el = etree.Element("span", {"class": "mhasym-math", "data-display": "0", "data-search-exclude": ""})
+    el.text = AtomicString(tex)
+    return el
+
+
+def on_config(config):
+    fences = config["mdx_configs"].setdefault("pymdownx.superfences", {}).setdefault("custom_fences", [])
+    for name in ("formula", "notation", "checks"):
+        if not any(f.get("name") == name for f in fences):
+            fences.append({"name": name, "class": "mhasym", "format": fence_format})
+    inlines = config["mdx_configs"].setdefault("pymdownx.inlinehilite", {}).setdefault("custom_inline", [])
+    if not any(f.get("name") == "m" for f in inlines):
+        inlines.append({"name": "m", "class": "mhasym", "format": inline_format})
+    return config
+
+
+# Generated files: figures and KaTeX's CSS and fonts.
+
+KATEX = ROOT / "node_modules" / "katex" / "dist"
+
+
+GENERATED = Path(tempfile.mkdtemp(prefix="mhasym-site-"))
+
+
+def on_files(files, config):
+    """Add the figures (drawn now, in both languages) and KaTeX's CSS and fonts.
+
+    They are written to a temporary folder first: mkdocs-static-i18n needs a real source path.
+    """
+    if not KATEX.is_dir():
+        raise PluginError(f"KaTeX is not installed: {KATEX} is missing (run `npm ci`)")
+    generated = {}
+    for lang, suffix in (("en", ""), ("zh", "-zh")):  # Chinese pages link figures/NAME-zh.svg
+        for name, svg in figures.all_figures(lang).items():
+            generated[f"figures/{name}{suffix}.svg"] = svg.encode()
+    for path in [KATEX / "katex.min.css"] + sorted((KATEX / "fonts").glob("*.woff2")):
+        generated["assets/katex/" + path.relative_to(KATEX).as_posix()] = path.read_bytes()
+    for uri, content in generated.items():
+        target = GENERATED / uri
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(content)
+        old = files.get_file_from_path(uri)
+        if old is not None:
+            files.remove(old)
+        files.append(File.generated(config, uri, abs_src_path=str(target)))
+    return files
+
+
+# Build-time KaTeX over every page's content (markdown and notebook pages alike).
+
+class KaTeX:
+    """One node process for the whole build; one JSON request and answer per line."""
+
+    def __init__(self):
+        self.proc = None
+
+    def render(self, items):
+        if not items:
+            return []
+        if self.proc is None or self.proc.poll() is not None:
+            self.proc = subprocess.Popen(["node", str(ROOT / "scripts" / "katex_server.js")], stdin=subprocess.PIPE,
+                                         stdout=subprocess.PIPE, text=True, encoding="utf-8", cwd=ROOT)
+        for tex, display in items:
+            self.proc.stdin.write(json.dumps({"tex": tex, "display": display}) + "\n")
+        self.proc.stdin.flush()
+        return [json.loads(self.proc.stdout.readline()) for _ in items]
+
+    def close(self):
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.stdin.close()
+            self.proc.wait(timeout=10)
+
+
+_KATEX = KaTeX()
+MATHJAX_BLOCK = re.compile(r"<!-- Load mathjax -->.*?<!-- End of mathjax configuration -->", re.S)
+NOTEBOOK_MATH = re.compile(r"^\s*\$\$?(?P<tex>.*?)\$?\$\s*$", re.S)
+
+
+def on_page_content(content, page, config, files):
+    from bs4 import BeautifulSoup
+
+    content = MATHJAX_BLOCK.sub("", content)
+    soup = BeautifulSoup(content, "html.parser")
+    for script in soup.find_all("script"):
+        src = script.get("src", "")
+        if "mathjax" in src.lower() or script.get("type") == "text/x-mathjax-config" or src.startswith("http"):
+            script.decompose()
+    targets = []
+    for el in soup.select(".mhasym-math"):
+        targets.append((el, el.get_text(), el.get("data-display") == "1"))
+    for el in soup.select(".jp-RenderedLatex"):
+        m = NOTEBOOK_MATH.match(el.get_text())
+        if not m:
+            raise PluginError(f"{page.file.src_uri}: notebook output is not a formula: {el.get_text()[:60]!r}")
+        tex = m["tex"].strip()
+        tex = tex[len(r"\displaystyle"):].strip() if tex.startswith(r"\displaystyle") else tex
+        targets.append((el, tex, True))
+    for el in soup.select(".jp-RenderedMarkdown"):
+        text = el.get_text()
+        if HAND_MATH.search(text):
+            raise PluginError(f"{page.file.src_uri}: math typed by hand in a notebook markdown cell: {text.strip()[:60]!r}")
+    answers = _KATEX.render([(tex, display) for _, tex, display in targets])
+    for (el, tex, display), answer in zip(targets, answers):
+        if "error" in answer:
+            raise PluginError(f"{page.file.src_uri}: KaTeX cannot render {tex[:60]!r}: {answer['error']}")
+        el.clear()
+        el.append(BeautifulSoup(answer["html"], "html.parser"))
+        el["data-search-exclude"] = ""
+        el["class"] = el.get("class", []) + ["mhasym-rendered"]
+    return str(soup)
+
+
+def on_shutdown():
+    _KATEX.close()
