@@ -164,14 +164,14 @@ def formula_html(f, lang: str) -> str:
     title = html.escape(f.title[lang])
     badge = f'<span class="mhasym-wrong-badge">✗ {labels["wrong"]}</span> ' if wrong else ""
     return (
-        f'<figure class="mhasym-formula{" mhasym-wrong" if wrong else ""}" id="formula-{f.id}" data-formula-id="{f.id}">'
-        f'<figcaption>{badge}{title} <code class="mhasym-id">{f.id}</code></figcaption>'
+        f'<div class="mhasym-formula{" mhasym-wrong" if wrong else ""}" id="formula-{f.id}" data-formula-id="{f.id}">'
+        f'<div class="mhasym-caption">{badge}{title} <code class="mhasym-id">{f.id}</code></div>'
         f'<div class="mhasym-display" data-search-exclude>{_math(f.latex, True)}</div>'
         f'<div class="mhasym-meta">{_check_html(result, lang)}'
         f'<button class="mhasym-copy md-button" type="button" data-tex="{html.escape(f.latex, quote=True)}" '
         f'data-copied="{labels["copied"]}">{labels["copy"]}</button></div>'
         f'<p class="mhasym-description">{html.escape(f.description[lang])}</p>'
-        f"</figure>"
+        f"</div>"
     )
 
 
