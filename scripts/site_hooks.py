@@ -92,6 +92,7 @@ def _checked(f):
 FENCE = re.compile(r"^(?P<indent>[ \t]*)```(?P<kind>formula|notation|checks)\s*$")
 INLINE = re.compile(r"`#!m\s+([^`]+?)\s*`")
 HAND_MATH = re.compile(r"\$|\\\(|\\\[|\\begin")
+OUTSIDE = re.compile(r"!\[[^\]]*\]\(\s*(https?:)?//|<(img|script|iframe)[^>]*\bsrc=[\"']?(https?:)?//", re.I)
 
 
 def _scan(markdown: str, page_name: str):
@@ -121,6 +122,8 @@ def _scan(markdown: str, page_name: str):
         text = INLINE.sub("", re.sub(r"`[^`]*`", "", line))
         if HAND_MATH.search(text):
             problems.append(f"{page_name}:{number}: math typed by hand (use a formula marker): {line.strip()[:60]}")
+        if OUTSIDE.search(text):
+            problems.append(f"{page_name}:{number}: image or script from an outside server: {line.strip()[:60]}")
     return problems
 
 
@@ -327,6 +330,10 @@ def on_page_content(content, page, config, files):
         tex = m["tex"].strip()
         tex = tex[len(r"\displaystyle"):].strip() if tex.startswith(r"\displaystyle") else tex
         targets.append((el, tex, True))
+    for el in soup.find_all(["img", "script", "iframe", "link"]):
+        url = el.get("src") or el.get("href") or ""
+        if el.name != "link" and re.match(r"(https?:)?//", url):
+            raise PluginError(f"{page.file.src_uri}: {el.name} from an outside server: {url}")
     for el in soup.select(".jp-RenderedMarkdown"):
         text = el.get_text()
         if HAND_MATH.search(text):
@@ -344,3 +351,13 @@ def on_page_content(content, page, config, files):
 
 def on_shutdown():
     _KATEX.close()
+
+
+ALTERNATE_LINK = re.compile(r'<link rel="alternate" href="[^"]*" hreflang="[^"]*">\s*')
+
+
+def on_post_page(output, page, config):
+    # Material fetches "sitemap.xml" next to every <link rel=alternate>; with per-page alternates
+    # from mkdocs-static-i18n that is a 404 on every page. The visible language switch (the
+    # <a hreflang> links in the header) stays.
+    return ALTERNATE_LINK.sub("", output)

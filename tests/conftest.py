@@ -50,3 +50,11 @@ def seed_formulas():
     if not SEED.exists():
         pytest.fail(f"the seed notebook is missing: {SEED}")
     return seed_display_formulas()
+
+
+@pytest.fixture(scope="session")
+def built_site(tmp_path_factory):
+    """The site, built once per test session with ``mkdocs build --strict``."""
+    from site_support import build
+
+    return build(tmp_path_factory.mktemp("site") / "site")

@@ -1,0 +1,137 @@
+"""Every page of both languages, opened in headless Chromium as a reader sees it."""
+
+import re
+import shutil
+import urllib.request
+from urllib.parse import urljoin, urlparse
+
+import pytest
+
+from site_support import Server, pages
+
+pytestmark = [pytest.mark.site, pytest.mark.slow]
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+RAW_TEX = re.compile(r"\\\[|\\\(|\$\$|\\begin\{|\\frac\{")
+
+# What the page looks like to a reader: problems found in the browser, as one list.
+INSPECT = """() => {
+  const problems = [];
+  for (const el of document.querySelectorAll('.katex')) {
+    const box = el.getBoundingClientRect();
+    if (box.width <= 0 || box.height <= 0) problems.push('math with no size: ' + el.textContent.slice(0, 40));
+  }
+  if (document.querySelector('.katex-error')) problems.push('KaTeX error element');
+  for (const img of document.images) {
+    if (!img.complete || img.naturalWidth === 0) problems.push('image not loaded: ' + img.src);
+  }
+  const article = document.querySelector('article') || document.body;
+  const clone = article.cloneNode(true);
+  clone.querySelectorAll('code, pre, script, style, .katex-mathml, annotation').forEach(e => e.remove());
+  return {problems, text: clone.innerText,
+          links: [...document.querySelectorAll('a[href]')].map(a => a.href),
+          alternates: [...document.querySelectorAll('a[hreflang]')].map(a => [a.hreflang, a.href])};
+}"""
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu",
+                                                              "--disable-background-networking"])
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="module")
+def server(built_site):
+    with Server(built_site) as s:
+        yield s
+
+
+def _open(browser, url, width=1280):
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    page = context.new_page()
+    errors, outside = [], []
+    page.on("console", lambda m: errors.append(f"console {m.type}: {m.text}") if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(f"page error: {e}"))
+
+    def route(r):
+        host = urlparse(r.request.url).hostname
+        if r.request.url.startswith(("data:", "blob:")) or host == "127.0.0.1":
+            r.continue_()
+        else:
+            outside.append(r.request.url)
+            r.abort()
+
+    page.route("**/*", route)
+    page.goto(url, wait_until="load")
+    return context, page, errors, outside
+
+
+def test_every_page_as_a_reader_sees_it(browser, server, built_site):
+    checked_links, failures = {}, []
+    for rel in pages(built_site):
+        context, page, errors, outside = _open(browser, server.url + rel)
+        info = page.evaluate(INSPECT)
+        context.close()
+        where = "/" + rel
+        failures += [f"{where}: {p}" for p in info["problems"] + errors]
+        failures += [f"{where}: request outside 127.0.0.1: {u}" for u in outside]
+        raw = RAW_TEX.search(info["text"])
+        if raw:
+            failures.append(f"{where}: raw TeX in visible text: {raw.group(0)}")
+        for link in info["links"]:
+            target = urljoin(link, urlparse(link).path)
+            if urlparse(target).hostname == "127.0.0.1" and target not in checked_links:
+                try:
+                    checked_links[target] = urllib.request.urlopen(target, timeout=10).status
+                except Exception as exc:  # noqa: BLE001
+                    checked_links[target] = str(exc)
+                if checked_links[target] != 200:
+                    failures.append(f"{where}: broken link {target}: {checked_links[target]}")
+        # the language switch leads to the same page in the other language
+        other = dict(info["alternates"])
+        want = server.url + (rel[3:] if rel.startswith("zh/") else "zh/" + rel)
+        lang = "en" if rel.startswith("zh/") else "zh"
+        if other.get(lang) != want:
+            failures.append(f"{where}: language switch to {lang} goes to {other.get(lang)}, not {want}")
+    assert not failures, "\n".join(failures[:30])
+    assert len(checked_links) > 20
+
+
+@pytest.mark.parametrize("rel", ["", "multihead/", "mistakes/", "transformer/", "notation/", "zh/multihead/",
+                                 "zh/mistakes/", "notebooks/attention_numbers/"])
+def test_phone_width_has_no_horizontal_overflow(browser, server, rel):
+    context, page, errors, _ = _open(browser, server.url + rel, width=375)
+    overflow = page.evaluate("() => document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    context.close()
+    assert overflow <= 1, f"/{rel} is {overflow}px wider than a 375px screen"
+
+
+def test_copy_button_copies_the_catalog_tex(browser, server):
+    import mhasym
+
+    context = browser.new_context(permissions=["clipboard-read", "clipboard-write"])
+    page = context.new_page()
+    page.goto(server.url + "multihead/")
+    page.click('[data-formula-id="seed.concat_2"] .mhasym-copy')
+    copied = page.evaluate("() => navigator.clipboard.readText()")
+    label = page.text_content('[data-formula-id="seed.concat_2"] .mhasym-copy')
+    context.close()
+    assert copied == mhasym.formula("seed.concat_2").latex
+    assert label == "copied"
+
+
+def test_check_mark_opens_what_was_compared(browser, server):
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(server.url + "zh/attention/")
+    details = page.locator('[data-formula-id="attention.sdpa"] details.mhasym-check')
+    assert not details.locator("p").is_visible()
+    details.locator("summary").click()
+    text = details.locator("p").inner_text()
+    context.close()
+    assert "reference.scaled_dot_product_attention" in text and "max error" in text

@@ -1,0 +1,102 @@
+"""The built site: every formula rendered by KaTeX with its check mark, both languages, offline, searchable."""
+
+import json
+import re
+
+import pytest
+from bs4 import BeautifulSoup
+
+import mhasym
+from site_support import pages
+
+pytestmark = [pytest.mark.site, pytest.mark.slow]
+
+RAW_TEX = re.compile(r"\\\[|\\\(|\$\$|\\begin\{|\\frac\{|\\operatorname")
+
+
+def soup(site, page):
+    return BeautifulSoup((site / page / "index.html").read_text(encoding="utf-8"), "html.parser")
+
+
+def visible_text(doc):
+    """Article text outside code, KaTeX's MathML annotation and scripts."""
+    article = doc.select_one("article") or doc
+    for el in article.select("code, pre, annotation, script, style, .katex-mathml"):
+        el.decompose()
+    return article.get_text(" ")
+
+
+def test_both_languages_have_every_page(built_site):
+    all_pages = pages(built_site)
+    english = [p for p in all_pages if not p.startswith("zh/")]
+    for page in english:
+        assert "zh/" + page in all_pages, page
+    for page in ("multihead/", "notebooks/using_mhasym/", "notebooks/attention_numbers/", "api/"):
+        assert page in all_pages
+
+
+def test_every_formula_is_rendered_checked_and_copyable(built_site):
+    count = 0
+    for page in pages(built_site):
+        doc = soup(built_site, page)
+        for block in doc.select(".mhasym-formula"):
+            fid = block["data-formula-id"]
+            f = mhasym.formula(fid)
+            assert block.select_one(".mhasym-display .katex"), (page, fid)
+            assert not block.select(".katex-error")
+            summary = block.select_one("details.mhasym-check summary").get_text()
+            assert "✓" in summary
+            assert block.select_one(".mhasym-copy")["data-tex"] == f.latex
+            # KaTeX keeps the TeX it rendered: the page shows exactly the catalog's formula
+            assert block.select_one("annotation").get_text() == f.latex
+            count += 1
+    assert count >= 2 * len(mhasym.formulas())
+
+
+def test_check_marks_state_what_was_compared(built_site):
+    doc = soup(built_site, "multihead/")
+    text = doc.select_one('[data-formula-id="mha.multihead"] details.mhasym-check').get_text()
+    assert "reference.multi_head_attention" in text and "seed" in text and "max error" in text
+    zh = soup(built_site, "zh/multihead/").select_one('[data-formula-id="seed.concat_2"] details').get_text()
+    assert "已验证" in zh and "数值比对" in zh
+
+
+@pytest.mark.parametrize("page", ["", "multihead/", "transformer/", "mistakes/", "notebooks/using_mhasym/",
+                                  "zh/multihead/", "zh/notebooks/attention_numbers/"])
+def test_no_raw_tex_in_visible_text(built_site, page):
+    text = visible_text(soup(built_site, page))
+    assert not RAW_TEX.search(text), RAW_TEX.search(text).group(0)
+
+
+def test_notebooks_are_rendered_pages_with_math(built_site):
+    for page in ("notebooks/using_mhasym/", "zh/notebooks/using_mhasym/"):
+        doc = soup(built_site, page)
+        assert doc.select(".jp-Cell") and doc.select(".jp-RenderedLatex .katex")
+        assert not doc.find("script", attrs={"type": "text/x-mathjax-config"})
+
+
+def test_nothing_is_loaded_from_outside(built_site):
+    for path in built_site.rglob("*.html"):
+        doc = BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
+        for el in doc.find_all(["img", "script", "link", "iframe", "source"]):
+            loaded = el.name != "link" or set(el.get("rel", [])) & {"stylesheet", "icon", "preload", "modulepreload"}
+            url = (el.get("src") or el.get("href") or "") if loaded else ""
+            assert not re.match(r"(https?:)?//", url), (path, url)
+    assert (built_site / "assets/katex/katex.min.css").exists()
+    assert list((built_site / "assets/katex/fonts").glob("*.woff2"))
+
+
+def test_search_finds_chinese_and_english_and_shows_no_tex(built_site):
+    index = json.loads((built_site / "search/search_index.json").read_text(encoding="utf-8"))
+    text = " ".join(d["text"] for d in index["docs"]).replace("\u200b", "")
+    for word in ("多头注意力", "缩放点积", "concatenation", "subspace"):
+        assert word in text, word
+    prose = re.sub(r"<code>.*?</code>|<pre>.*?</pre>", "", text, flags=re.S)
+    assert not RAW_TEX.search(prose), RAW_TEX.search(prose).group(0)
+
+
+def test_figures_are_drawn_in_both_languages(built_site):
+    for name in ("multihead", "concatenation", "architecture", "masks", "positional_encoding", "attention_weights"):
+        en = (built_site / "figures" / f"{name}.svg").read_text(encoding="utf-8")
+        zh = (built_site / "figures" / f"{name}-zh.svg").read_text(encoding="utf-8")
+        assert en.startswith("<svg") and zh.startswith("<svg") and en != zh
