@@ -15,7 +15,7 @@ rl.on("line", (line) => {
       throwOnError: true,
       strict: "error",
       trust: false,
-      output: "htmlAndMathml",
+      output: "html", // the TeX stays on the container as its aria-label
     });
     answer = { html };
   } catch (err) {

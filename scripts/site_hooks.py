@@ -344,6 +344,8 @@ def on_page_content(content, page, config, files):
             raise PluginError(f"{page.file.src_uri}: KaTeX cannot render {tex[:60]!r}: {answer['error']}")
         el.clear()
         el.append(BeautifulSoup(answer["html"], "html.parser"))
+        el["role"] = "math"
+        el["aria-label"] = tex
         el["data-search-exclude"] = ""
         el["class"] = el.get("class", []) + ["mhasym-rendered"]
     return str(soup)
@@ -356,8 +358,33 @@ def on_shutdown():
 ALTERNATE_LINK = re.compile(r'<link rel="alternate" href="[^"]*" hreflang="[^"]*">\s*')
 
 
+KATEX_CSS = re.compile(r'<link rel="stylesheet" href="([^"]*)assets/katex/katex\.min\.css">')
+# KaTeX CSS classes and the font files they use; the fonts a page needs are preloaded, so they
+# download alongside the CSS instead of after layout.
+FONT_CLASSES = {
+    "KaTeX_Main-Regular": r'class="katex"',
+    "KaTeX_Math-Italic": r"\bmathnormal\b",
+    "KaTeX_Main-Italic": r"\bmathit\b",
+    "KaTeX_Main-Bold": r"\b(mathbf|textbf)\b",
+    "KaTeX_AMS-Regular": r"\b(amsrm|mathbb|textbb)\b",
+    "KaTeX_Size1-Regular": r"\b(size1|delim-size1|small-op)\b",
+    "KaTeX_Size2-Regular": r"\b(size2|large-op)\b",
+    "KaTeX_Size3-Regular": r"\bsize3\b",
+    "KaTeX_Size4-Regular": r"\b(size4|delim-size4)\b",
+    "KaTeX_Caligraphic-Regular": r"\bmathcal\b",
+}
+
+
 def on_post_page(output, page, config):
     # Material fetches "sitemap.xml" next to every <link rel=alternate>; with per-page alternates
     # from mkdocs-static-i18n that is a 404 on every page. The visible language switch (the
     # <a hreflang> links in the header) stays.
-    return ALTERNATE_LINK.sub("", output)
+    output = ALTERNATE_LINK.sub("", output)
+    css = KATEX_CSS.search(output)
+    if css and 'class="katex"' in output:
+        base = css.group(1) + "assets/katex/fonts/"
+        fonts = [name for name, pattern in FONT_CLASSES.items() if re.search(pattern, output)]
+        links = "".join(f'<link rel="preload" href="{base}{name}.woff2" as="font" type="font/woff2" crossorigin>'
+                        for name in fonts)
+        output = output.replace(css.group(0), links + css.group(0), 1)
+    return output
