@@ -19,6 +19,7 @@ mhasym.errors.MhasymError: unknown formula id 'seed.head_9' (did you mean 'seed.
 from __future__ import annotations
 
 import difflib
+import re
 import sys
 import importlib
 from dataclasses import dataclass
@@ -50,9 +51,19 @@ _ENTRY_MODULES = (
 )
 
 
+MARKER = re.compile(r"\[\[([^\[\]]+)\]\]")
+
+
 @dataclass(frozen=True)
 class Text:
-    """A text in English and Chinese: ``t.en``, ``t.zh`` or ``t["zh"]``."""
+    """A text in English and Chinese: ``t.en``, ``t.zh`` or ``t["zh"]``.
+
+    Symbols are marked ``[[d_k]]`` (a name that :func:`inline` knows): the site and the notes
+    show them as math, :meth:`plain` as plain text.
+
+    >>> Text("scaled by [[sqrt:d_k]]", "除以 [[sqrt:d_k]]").plain("en")
+    'scaled by sqrt(d_k)'
+    """
 
     en: str
     zh: str
@@ -62,8 +73,12 @@ class Text:
             raise MhasymError(f"unknown language {lang!r}; use 'en' or 'zh'")
         return getattr(self, lang)
 
+    def plain(self, lang: str = "en") -> str:
+        """The text with its symbol markers written as plain text (``W^O``, ``sqrt(d_k)``)."""
+        return MARKER.sub(lambda m: plain_symbol(m.group(1)), self[lang])
+
     def __str__(self) -> str:
-        return self.en
+        return self.plain("en")
 
 
 class Formula:
@@ -162,6 +177,8 @@ def inline(name: str) -> str:
     if name in _load():
         return formula(name).latex
     key, _, index = name.partition(":")
+    if key == "sqrt" and index:
+        return rf"\sqrt{{{inline(index)}}}"
     if notation.symbol_latex(key) is not None:
         return notation.symbol_latex(key)
     if key in notation.MATRICES:
@@ -170,3 +187,19 @@ def inline(name: str) -> str:
     if key in notation.OPERATORS:
         return notation.OPERATORS[key]
     raise MhasymError(f"unknown formula id or symbol {name!r}")
+
+
+def plain_symbol(name: str) -> str:
+    """A marked symbol as plain text: ``W_Q:i`` -> ``W_i^Q``, ``sqrt:d_k`` -> ``sqrt(d_k)``."""
+    from . import notation
+
+    key, _, index = name.partition(":")
+    if key == "sqrt":
+        return f"sqrt({plain_symbol(index)})"
+    if key == "memory":
+        return "H_enc"
+    if key in notation.MATRICES:
+        base, sub, sup = notation.MATRICES[key]
+        base = re.sub(r"\\(?:mathrm|mathit|text)\{([^}]*)\}", r"\1", base).replace("\\", "")
+        return base + (f"_{index}" if index else "") + (f"^{sup.split(',')[0]}" if sup else "")
+    return name

@@ -58,13 +58,13 @@ def _list(args, out):
     entries = formulas()
     width = max(len(f.id) for f in entries)
     for f in entries:
-        print(f"{f.id:<{width}}  {f.title[args.lang]}", file=out)
+        print(f"{f.id:<{width}}  {f.title.plain(args.lang)}", file=out)
     return 0
 
 
 def snippet(f, lang: str = "en") -> str:
     """A display-math snippet: a comment with id, title and check, then ``\\[ ... \\]``."""
-    return f"% {f.id}: {f.title[lang]}\n\\[\n{f.latex}\n\\]\n"
+    return f"% {f.id}: {f.title.plain(lang)}\n\\[\n{f.latex}\n\\]\n"
 
 
 def _show(args, out):

@@ -209,7 +209,7 @@ def _make():
         found[id] = Mistake(id, title, right, level, wrong, run)
 
     w, r = _attention_variant(_scale_d_model, [_Arg(lambda s: s.d_model, lambda x, sz: sz["d_model"])])
-    add("scale_d_model", t("Scaling by sqrt(d_model) instead of sqrt(d_k)", "除以 sqrt(d_model) 而不是 sqrt(d_k)"),
+    add("scale_d_model", t("Scaling by [[sqrt:d_model]] instead of [[sqrt:d_k]]", "除以 [[sqrt:d_model]] 而不是 [[sqrt:d_k]]"),
         "attention.sdpa", "attention", w, r)
     w, r = _attention_variant(_softmax_columns, [_Arg(lambda s: s.d_k, lambda x, sz: sz["d_k"])])
     add("softmax_columns", t("Softmax over the wrong axis (each column)", "在错误的轴上做 softmax（按列）"),
@@ -236,7 +236,7 @@ def _make():
 
     add("heads_summed", t("Head outputs summed instead of concatenated", "把各头输出相加而不是拼接"),
         "mha.multihead", "multihead", _wrong_general("summed"), summed_run)
-    add("no_w_o", t("W^O left out", "遗漏输出投影 W^O"), "mha.multihead", "multihead",
+    add("no_w_o", t("[[W_O]] left out", "遗漏输出投影 [[W_O]]"), "mha.multihead", "multihead",
         _wrong_general("without"), _run_multihead(_without_w_o))
     add("reshape_without_transpose", t("Heads split by reshape without the transpose",
                                        "拆分多头时只做 reshape 而没有 transpose"),

@@ -160,11 +160,20 @@ def _check_html(result, lang) -> str:
             f'<p>{"; ".join(parts)}</p></details>')
 
 
+def text_html(text: str) -> str:
+    """Prose from the catalog, its ``[[symbol]]`` markers as inline math."""
+    parts = catalog.MARKER.split(text)
+    out = []
+    for k, part in enumerate(parts):
+        out.append(_math(catalog.inline(part), False) if k % 2 else html.escape(part))
+    return "".join(out)
+
+
 def formula_html(f, lang: str) -> str:
     result = _checked(f)
     labels = LABELS[lang]
     wrong = f.section == "mistakes"
-    title = html.escape(f.title[lang])
+    title = text_html(f.title[lang])
     badge = f'<span class="mhasym-wrong-badge">✗ {labels["wrong"]}</span> ' if wrong else ""
     return (
         f'<div class="mhasym-formula{" mhasym-wrong" if wrong else ""}" id="formula-{f.id}" data-formula-id="{f.id}">'
@@ -173,7 +182,7 @@ def formula_html(f, lang: str) -> str:
         f'<div class="mhasym-meta">{_check_html(result, lang)}'
         f'<button class="mhasym-copy md-button" type="button" data-tex="{html.escape(f.latex, quote=True)}" '
         f'data-copied="{labels["copied"]}">{labels["copy"]}</button></div>'
-        f'<p class="mhasym-description">{html.escape(f.description[lang])}</p>'
+        f'<p class="mhasym-description">{text_html(f.description[lang])}</p>'
         f"</div>"
     )
 

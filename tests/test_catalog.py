@@ -41,8 +41,20 @@ def test_check_passes_and_reports_what_it_compared(fid):
 
 def test_descriptions_say_where_the_paper_is_followed():
     f = mhasym.formula("mha.multihead")
-    assert "W^O" in f.description.en and "omits" in f.description.en and "Attention Is All You Need" in f.description.en
-    assert "W^O" in f.description.zh and "省略" in f.description.zh
+    assert "[[W_O]]" in f.description.en and "omits" in f.description.en and "Attention Is All You Need" in f.description.en
+    assert "[[W_O]]" in f.description.zh and "省略" in f.description.zh
+    assert "W^O" in f.description.plain("en")
+
+
+@pytest.mark.parametrize("fid", ALL)
+def test_symbol_markers_in_titles_and_descriptions_resolve(fid):
+    from mhasym.catalog import MARKER, inline
+
+    f = mhasym.formula(fid)
+    for text in (f.title.en, f.title.zh, f.description.en, f.description.zh):
+        for name in MARKER.findall(text):
+            assert inline(name)
+        assert "[[" not in MARKER.sub("", text)
 
 
 def _with_expr(monkeypatch, fid, expr):

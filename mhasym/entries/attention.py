@@ -62,8 +62,8 @@ register(
     "attention.sdpa", "attention",
     Text("Scaled dot-product attention", "缩放点积注意力"),
     _text("Softmax over each row (over the m keys) of the n x m scores, scaled by the square root "
-          "of d_k, then a weighted sum of the value rows.",
-          "对 n x m 的得分矩阵按行（对 m 个键）做 softmax，并除以 d_k 的平方根，再对值的各行加权求和。",
+          "of [[d_k]], then a weighted sum of the value rows.",
+          "对 n x m 的得分矩阵按行（对 m 个键）做 softmax，并除以 [[d_k]] 的平方根，再对值的各行加权求和。",
           PAPER),
     lambda: _sdpa(False), _check_sdpa(False),
 )
@@ -138,9 +138,9 @@ def _check_attention_shapes(f):
 register(
     "attention.shapes", "attention",
     Text("Shapes in scaled dot-product attention", "缩放点积注意力中的形状"),
-    Text("n queries and m keys: n may differ from m (cross-attention), and d_k may differ from "
-         "d_v. The output has one row per query and d_v columns.",
-         "n 个查询、m 个键：n 可以不等于 m（交叉注意力），d_k 也可以不等于 d_v。输出每个查询一行，共 d_v 列。"),
+    Text("n queries and m keys: n may differ from m (cross-attention), and [[d_k]] may differ from "
+         "[[d_v]]. The output has one row per query and [[d_v]] columns.",
+         "n 个查询、m 个键：n 可以不等于 m（交叉注意力），[[d_k]] 也可以不等于 [[d_v]]。输出每个查询一行，共 [[d_v]] 列。"),
     _attention_shapes, _check_attention_shapes,
 )
 
@@ -171,17 +171,17 @@ def _check_head(f):
 register(
     "mha.head", "multihead",
     Text("One head", "单个注意力头"),
-    _text("Each head has its own projections W_i^Q, W_i^K, W_i^V, and attends in its own "
-          "d_k-dimensional subspace.",
-          "每个头都有自己的投影矩阵 W_i^Q、W_i^K、W_i^V，在各自的 d_k 维子空间里计算注意力。", PAPER),
+    _text("Each head has its own projections [[W_Q:i]], [[W_K:i]], [[W_V:i]], and attends in its own "
+          "[[d_k]]-dimensional subspace.",
+          "每个头都有自己的投影矩阵 [[W_Q:i]]、[[W_K:i]]、[[W_V:i]]，在各自的 [[d_k]] 维子空间里计算注意力。", PAPER),
     lambda: _head_expanded(False), _check_head,
 )
 
 register(
     "mha.head_expanded", "multihead",
     Text("One head, written out", "单个注意力头（展开）"),
-    _text("The same head with the attention written out; note (K W_i^K)^T, not its expansion.",
-          "把注意力展开后的同一个头；注意写作 (K W_i^K)^T，而不是把它展开。", PAPER),
+    _text("The same head with the attention written out; the transpose of a product stays as written, not expanded into a product of transposes.",
+          "把注意力展开后的同一个头；注意乘积的转置保持原样，不展开成转置的乘积。", PAPER),
     lambda: _head_expanded(True), _check_head,
 )
 
@@ -208,11 +208,11 @@ def _check_weights(f):
 register(
     "mha.weights", "multihead",
     Text("Projection matrices of multi-head attention", "多头注意力的投影矩阵"),
-    _text("Every head i has its own W_i^Q, W_i^K (d_model x d_k) and W_i^V (d_model x d_v). The "
-          "lecture notebook stops at the concatenation; the paper multiplies it by W^O, "
-          "of shape (h d_v) x d_model.",
-          "每个头 i 有自己的 W_i^Q、W_i^K（d_model x d_k）和 W_i^V（d_model x d_v）。课程笔记在拼接处结束；"
-          "论文还要乘以形状为 (h d_v) x d_model 的 W^O。", PAPER),
+    _text("Every head i has its own [[W_Q:i]], [[W_K:i]] ([[d_model]] x [[d_k]]) and [[W_V:i]] ([[d_model]] x [[d_v]]). The "
+          "lecture notebook stops at the concatenation; the paper multiplies it by [[W_O]], "
+          "of shape (h [[d_v]]) x [[d_model]].",
+          "每个头 i 有自己的 [[W_Q:i]]、[[W_K:i]]（[[d_model]] x [[d_k]]）和 [[W_V:i]]（[[d_model]] x [[d_v]]）。课程笔记在拼接处结束；"
+          "论文还要乘以形状为 (h [[d_v]]) x [[d_model]] 的 [[W_O]]。", PAPER),
     _weights, _check_weights,
 )
 
@@ -238,9 +238,9 @@ def _check_multihead(f):
 register(
     "mha.multihead", "multihead",
     Text("Multi-head attention with the output projection", "多头注意力（含输出投影）"),
-    _text("The heads are concatenated (not summed) and multiplied by W^O. The lecture notebook "
-          "omits W^O; this follows the paper.",
-          "各头的输出拼接（而不是相加）后乘以 W^O。课程笔记省略了 W^O；这里依据论文补上。", PAPER),
+    _text("The heads are concatenated (not summed) and multiplied by [[W_O]]. The lecture notebook "
+          "omits [[W_O]]; this follows the paper.",
+          "各头的输出拼接（而不是相加）后乘以 [[W_O]]。课程笔记省略了 [[W_O]]；这里依据论文补上。", PAPER),
     _multihead, _check_multihead,
 )
 
@@ -266,9 +266,9 @@ def _check_concat_shape(f):
 register(
     "mha.concat_shape", "multihead",
     Text("Shape of the concatenated heads", "拼接后各头的形状"),
-    Text("h heads of shape (n, d_v) side by side: (n, h d_v). This is the lecture notebook's "
-         "(2, 3h) with n = 2 and d_v = 3.",
-         "h 个形状为 (n, d_v) 的头左右拼接：(n, h d_v)。这就是课程笔记中 n = 2、d_v = 3 时的 (2, 3h)。"),
+    Text("h heads of shape (n, [[d_v]]) side by side: (n, h [[d_v]]). This is the lecture notebook's "
+         "(2, 3h) with n = 2 and [[d_v]] = 3.",
+         "h 个形状为 (n, [[d_v]]) 的头左右拼接：(n, h [[d_v]])。这就是课程笔记中 n = 2、[[d_v]] = 3 时的 (2, 3h)。"),
     _concat_shape, _check_concat_shape,
 )
 
@@ -292,9 +292,9 @@ def _check_paper_heads(f):
 register(
     "mha.paper_heads", "multihead",
     Text("The paper's 8 heads", "论文中的 8 个头"),
-    _text("The base model uses h = 8 heads of d_k = d_v = 64, so the concatenation has "
-          "8 x 64 = 512 = d_model columns and costs about as much as one full-width head.",
-          "基础模型使用 h = 8 个头，d_k = d_v = 64，拼接后共有 8 x 64 = 512 = d_model 列，"
+    _text("The base model uses h = 8 heads of [[d_k]] = [[d_v]] = 64, so the concatenation has "
+          "8 x 64 = 512 = [[d_model]] columns and costs about as much as one full-width head.",
+          "基础模型使用 h = 8 个头，[[d_k]] = [[d_v]] = 64，拼接后共有 8 x 64 = 512 = [[d_model]] 列，"
           "计算量与一个全维度的单头注意力相当。", PAPER),
     _paper_heads, _check_paper_heads,
 )

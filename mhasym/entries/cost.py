@@ -45,10 +45,10 @@ def _accepted(p, decoder=False):
 _params_entry(
     "cost.attention_params", "P_attn", lambda: cost.written("attention"),
     Text("Parameters of one multi-head attention block", "一个多头注意力块的参数量"),
-    _text("h heads of W^Q, W^K (d_model x d_k) and W^V (d_model x d_v), plus W^O; no biases, as in the "
-          "paper's formulas. With d_k = d_v = d_model / h this is 4 d_model^2.",
-          "h 个头的 W^Q、W^K（d_model x d_k）和 W^V（d_model x d_v），加上 W^O；与论文公式一致，不含偏置。"
-          "当 d_k = d_v = d_model / h 时等于 4 d_model^2。", PAPER),
+    _text("h heads of [[W_Q]], [[W_K]] ([[d_model]] x [[d_k]]) and [[W_V]] ([[d_model]] x [[d_v]]), plus [[W_O]]; no biases, as in the "
+          "paper's formulas. With [[d_k]] = [[d_v]] = [[d_model]] / h this is 4 [[d_model]]^2.",
+          "h 个头的 [[W_Q]]、[[W_K]]（[[d_model]] x [[d_k]]）和 [[W_V]]（[[d_model]] x [[d_v]]），加上 [[W_O]]；与论文公式一致，不含偏置。"
+          "当 [[d_k]] = [[d_v]] = [[d_model]] / h 时等于 4 [[d_model]]^2。", PAPER),
     lambda: (count_parameters(_accepted(layer_parameters())["self_attn"]), LAYER_SIZES,
              "formula vs the number of entries of a self_attn block that numeric.encoder_layer accepts"),
 )
@@ -123,10 +123,10 @@ def _table3(name, sizes, lhs):
 register(
     "cost.base_params", "cost",
     Text("Parameters of the base model", "基础模型的参数量"),
-    Text("d_model = 512, h = 8, d_ff = 2048, N = 6, a shared vocabulary of 37000: 63.0M by the formula; "
+    Text("[[d_model]] = 512, h = 8, [[d_ff]] = 2048, N = 6, a shared vocabulary of 37000: 63.0M by the formula; "
          "the paper's Table 3 says 65M. It does not say what it counted; the vocabulary size and the "
          "biases it leaves out of its formulas are the likely difference.",
-         "d_model = 512、h = 8、d_ff = 2048、N = 6、共享词表 37000：按公式为 6300 万；论文表 3 写的是 6500 万。"
+         "[[d_model]] = 512、h = 8、[[d_ff]] = 2048、N = 6、共享词表 37000：按公式为 6300 万；论文表 3 写的是 6500 万。"
          "论文没有说明统计口径；词表大小以及公式中未写出的偏置可能是差异的来源。"),
     *_table3("base", paper.BASE, "P_base"),
 )
@@ -134,9 +134,9 @@ register(
 register(
     "cost.big_params", "cost",
     Text("Parameters of the big model", "大模型的参数量"),
-    Text("d_model = 1024, h = 16, d_ff = 4096, N = 6, vocabulary 37000: 214.2M by the formula; Table 3 "
+    Text("[[d_model]] = 1024, h = 16, [[d_ff]] = 4096, N = 6, vocabulary 37000: 214.2M by the formula; Table 3 "
          "says 213M.",
-         "d_model = 1024、h = 16、d_ff = 4096、N = 6、词表 37000：按公式为 2.142 亿；表 3 写的是 2.13 亿。"),
+         "[[d_model]] = 1024、h = 16、[[d_ff]] = 4096、N = 6、词表 37000：按公式为 2.142 亿；表 3 写的是 2.13 亿。"),
     *_table3("big", paper.BIG, "P_big"),
 )
 
@@ -162,10 +162,10 @@ def _check_ops(f):
 register(
     "cost.self_attention_ops", "cost",
     Text("Multiply-adds of a self-attention layer", "自注意力层的乘加次数"),
-    Text("Projections Q, K, V and the output: 4 n d_model^2; scores and the weighted sum: 2 n^2 d_model "
-         "(with d_k = d_v = d_model / h, the heads together cost as much as one full-width head).",
-         "Q、K、V 投影和输出投影：4 n d_model^2；得分和加权求和：2 n^2 d_model"
-         "（当 d_k = d_v = d_model / h 时，所有头加起来与一个全维度的头代价相同）。"),
+    Text("Projections Q, K, V and the output: 4 n [[d_model]]^2; scores and the weighted sum: 2 n^2 [[d_model]] "
+         "(with [[d_k]] = [[d_v]] = [[d_model]] / h, the heads together cost as much as one full-width head).",
+         "Q、K、V 投影和输出投影：4 n [[d_model]]^2；得分和加权求和：2 n^2 [[d_model]]"
+         "（当 [[d_k]] = [[d_v]] = [[d_model]] / h 时，所有头加起来与一个全维度的头代价相同）。"),
     _self_attention_ops, _check_ops,
 )
 
@@ -188,10 +188,10 @@ def _check_table1(f):
 register(
     "cost.table1", "cost",
     Text("Complexity per layer (Table 1)", "每层复杂度（表 1）"),
-    _text("For long sequences the n^2 d_model term dominates. The paper's Table 1 compares this with "
+    _text("For long sequences the n^2 [[d_model]] term dominates. The paper's Table 1 compares this with "
           "recurrent layers, O(n d^2) with n sequential steps, and convolutions, O(k n d^2); self-attention "
           "needs O(1) sequential operations and its maximum path length between positions is O(1).",
-          "序列较长时 n^2 d_model 项占主导。论文表 1 将它与循环层 O(n d^2)（需要 n 步顺序计算）和卷积层 O(k n d^2) "
+          "序列较长时 n^2 [[d_model]] 项占主导。论文表 1 将它与循环层 O(n d^2)（需要 n 步顺序计算）和卷积层 O(k n d^2) "
           "比较；自注意力只需 O(1) 步顺序计算，任意两个位置之间的最长路径为 O(1)。", PAPER),
     _table1, _check_table1,
 )
@@ -228,9 +228,9 @@ def _check_concat_wo(f):
 register(
     "id.concat_wo", "multihead",
     Text("Concatenate then project = sum of per-head projections", "先拼接再投影 = 各头投影之和"),
-    _text("W^O_i is the i-th block of d_v rows of W^O. So W^O mixes the heads: with it, each output "
+    _text("[[W_O:i]] is the i-th block of [[d_v]] rows of [[W_O]]. So [[W_O]] mixes the heads: with it, each output "
           "column combines every head; the notebook's concatenation alone keeps them apart.",
-          "W^O_i 是 W^O 的第 i 块（d_v 行）。因此 W^O 把各头混合起来：每个输出列都组合了所有头；"
+          "[[W_O:i]] 是 [[W_O]] 的第 i 块（[[d_v]] 行）。因此 [[W_O]] 把各头混合起来：每个输出列都组合了所有头；"
           "只做课程笔记中的拼接，各头仍是分开的。", PAPER),
     _concat_wo, _check_concat_wo,
 )
@@ -261,11 +261,11 @@ def _check_split(f):
 register(
     "id.split_heads", "multihead",
     Text("One big projection, split into heads", "一次大投影再拆分成多个头"),
-    Text("Implementations compute X W^Q with all heads' columns side by side, then reshape to "
-         "(n, h, d_k) and transpose to (h, n, d_k). That equals the h separate projections X W_i^Q; "
-         "a reshape to (h, n, d_k) without the transpose mixes tokens and heads.",
-         "实现中通常把所有头的列并排，一次算出 X W^Q，再 reshape 成 (n, h, d_k) 并转置为 (h, n, d_k)。"
-         "这与 h 个单独的投影 X W_i^Q 相等；若直接 reshape 成 (h, n, d_k) 而不转置，就会把词元和头混在一起。"),
+    Text("Implementations compute X [[W_Q]] with all heads' columns side by side, then reshape to "
+         "(n, h, [[d_k]]) and transpose to (h, n, [[d_k]]). That equals the h separate projections X [[W_Q:i]]; "
+         "a reshape to (h, n, [[d_k]]) without the transpose mixes tokens and heads.",
+         "实现中通常把所有头的列并排，一次算出 X [[W_Q]]，再 reshape 成 (n, h, [[d_k]]) 并转置为 (h, n, [[d_k]])。"
+         "这与 h 个单独的投影 X [[W_Q:i]] 相等；若直接 reshape 成 (h, n, [[d_k]]) 而不转置，就会把词元和头混在一起。"),
     _split, _check_split,
 )
 

@@ -190,8 +190,8 @@ register(
     "masks.cross_attention", "masks",
     Text("Cross-attention (encoder-decoder attention)", "交叉注意力（编码器-解码器注意力）"),
     _text("Queries come from the decoder (Y, n rows); keys and values come from the encoder's output "
-          "(H_enc, m rows). The weights form an n x m matrix: one row per decoder position.",
-          "查询来自解码器（Y，n 行）；键和值来自编码器的输出（H_enc，m 行）。注意力权重是 n x m 矩阵：每个解码器位置一行。",
+          "([[memory]], m rows). The weights form an n x m matrix: one row per decoder position.",
+          "查询来自解码器（Y，n 行）；键和值来自编码器的输出（[[memory]]，m 行）。注意力权重是 n x m 矩阵：每个解码器位置一行。",
           PAPER),
     _cross, _check_cross,
 )

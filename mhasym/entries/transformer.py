@@ -52,10 +52,10 @@ def _check_embedding(f):
 register(
     "tr.embedding", "transformer",
     Text("Input of the encoder and decoder", "编码器和解码器的输入"),
-    _text("Each token's row of the embedding matrix E, multiplied by sqrt(d_model), plus the "
+    _text("Each token's row of the embedding matrix E, multiplied by [[sqrt:d_model]], plus the "
           "positional encoding of its position. Embedding and positional encoding are the two "
           "encodings the notebook names.",
-          "每个词元取嵌入矩阵 E 的对应行，乘以 sqrt(d_model)，再加上其位置的位置编码。"
+          "每个词元取嵌入矩阵 E 的对应行，乘以 [[sqrt:d_model]]，再加上其位置的位置编码。"
           "这就是课程笔记提到的 Embedding 和 Positional Encoding 两种编码。", PAPER),
     _embedding, _check_embedding,
 )
@@ -137,10 +137,10 @@ def _check_layer_norm(f):
 register(
     "tr.layer_norm", "transformer",
     Text("Layer normalisation", "层标准化（Layer Normalization）"),
-    Text("Each position (row) is normalised over its d_model features: the variance divides by d_model "
+    Text("Each position (row) is normalised over its [[d_model]] features: the variance divides by [[d_model]] "
          "(biased), epsilon sits inside the square root, and gamma and beta are learned. "
          + NOTEBOOK_AND_PAPER.en,
-         "每个位置（每一行）在其 d_model 个特征上标准化：方差除以 d_model（有偏估计），epsilon 在平方根之内，"
+         "每个位置（每一行）在其 [[d_model]] 个特征上标准化：方差除以 [[d_model]]（有偏估计），epsilon 在平方根之内，"
          "gamma 和 beta 是可学习参数。" + NOTEBOOK_AND_PAPER.zh),
     _layer_norm, _check_layer_norm,
 )
@@ -168,8 +168,8 @@ register(
     "tr.ffn", "transformer",
     Text("Position-wise feed-forward network", "逐位置前馈网络"),
     _text("Two linear maps with a ReLU between them, applied to every position separately; the inner "
-          "size is d_ff (2048 in the base model).",
-          "两个线性变换中间夹一个 ReLU，对每个位置分别作用；中间层大小为 d_ff（基础模型中为 2048）。", PAPER),
+          "size is [[d_ff]] (2048 in the base model).",
+          "两个线性变换中间夹一个 ReLU，对每个位置分别作用；中间层大小为 [[d_ff]]（基础模型中为 2048）。", PAPER),
     _ffn, _check_ffn,
 )
 
@@ -256,9 +256,9 @@ LAYERS = {
                               "相同的子层，但层标准化移到了每个子层的输入上。")),
     ("decoder", "post"): (Text("Decoder layer (post-LN, the paper)", "解码器层（Post-LN，论文）"),
                           Text("Masked (causal) multi-head self-attention, then multi-head attention over the "
-                               "encoder output H_enc (queries from the decoder), then the feed-forward "
+                               "encoder output [[memory]] (queries from the decoder), then the feed-forward "
                                "network; three residual + LayerNorm steps.",
-                               "带掩码（因果）的多头自注意力，然后是对编码器输出 H_enc 的多头注意力（查询来自解码器），"
+                               "带掩码（因果）的多头自注意力，然后是对编码器输出 [[memory]] 的多头注意力（查询来自解码器），"
                                "最后是前馈网络；共三次残差 + 层标准化。")),
     ("decoder", "pre"): (Text("Decoder layer (pre-LN)", "解码器层（Pre-LN）"),
                          Text("The same three sublayers with LayerNorm on each sublayer's input.",
