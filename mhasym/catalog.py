@@ -108,6 +108,12 @@ class Formula:
 
         return latex(self.expr)
 
+    def latex_with(self, **settings) -> str:
+        """The formula's LaTeX with printer settings, e.g. ``notation_macros=True`` for exports."""
+        from .printer import latex
+
+        return latex(self.expr, **settings) if settings else self.latex
+
     def check(self):
         """Run the check; returns a :class:`~mhasym.checks.CheckResult`."""
         result = self._check(self)

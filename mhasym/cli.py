@@ -51,6 +51,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("check", help="run the checks of all formulas, or of the given ids")
     p.add_argument("ids", nargs="*", metavar="ID", help="formula ids (default: all)")
+
+    p = sub.add_parser("export", help="write the catalog as LaTeX for lecture notes and slides")
+    p.add_argument("what", choices=("latex",), help="latex: snippets, notation .sty, notes.tex, slides.tex")
+    p.add_argument("--out", required=True, help="folder to write (created; existing files are replaced)")
+    _lang(p)
+    p.add_argument("--pdf", action="store_true", help="also compile notes.pdf and slides.pdf with pdflatex")
     return parser
 
 
@@ -95,7 +101,16 @@ def _check(args, out):
     return 1 if failed else 0
 
 
-COMMANDS = {"list": _list, "show": _show, "shape": _shape, "check": _check}
+def _export(args, out):
+    from .export import export_latex
+
+    folder = export_latex(args.out, args.lang, pdf=args.pdf)
+    made = sorted(p.name for p in folder.iterdir())
+    print(f"wrote {folder}: {', '.join(made)}", file=out)
+    return 0
+
+
+COMMANDS = {"list": _list, "show": _show, "shape": _shape, "check": _check, "export": _export}
 
 
 def main(argv=None) -> int:

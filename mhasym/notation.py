@@ -240,3 +240,12 @@ GLOSSARY = [
     ("memory", ("m", "d_model"), "the encoder's output, read by every decoder layer", "编码器的输出，被每个解码器层读取"),
     ("PE", ("n", "d_model"), "sinusoidal positional encoding", "正弦位置编码"),
 ]
+
+
+# Macros that exported snippets use, so that a lecturer restyles them in one place
+# (mhasym-notation.sty): name -> (number of arguments, definition). The site's KaTeX check of
+# the snippets uses the same definitions.
+LATEX_MACROS = {
+    "mhT": (0, r"\top"),  # the transpose sign
+    "mhmatrix": (1, r"\begin{pmatrix}#1\end{pmatrix}"),  # explicit matrices
+}

@@ -30,7 +30,9 @@ class MhaLatexPrinter(LatexPrinter):
 
     Settings (besides SymPy's): ``transpose`` (the transpose sign, ``\\top``),
     ``matrix_env`` (``pmatrix``), ``row_dots`` (``\\cdots``, for elided columns
-    of an explicit matrix) and ``list_dots`` (``\\ldots``, in argument lists).
+    of an explicit matrix), ``list_dots`` (``\\ldots``, in argument lists) and
+    ``notation_macros`` (write ``\\mhT`` and ``\\mhmatrix{...}`` from
+    ``mhasym-notation.sty`` instead, for exported snippets).
     """
 
     printmethod = "_latex"
@@ -41,6 +43,7 @@ class MhaLatexPrinter(LatexPrinter):
         "matrix_env": "pmatrix",
         "row_dots": r"\cdots",
         "list_dots": r"\ldots",
+        "notation_macros": False,
     }
 
     # Symbols and matrices
@@ -61,6 +64,8 @@ class MhaLatexPrinter(LatexPrinter):
     def _matrix_body(self, rows) -> str:
         env = self._settings["matrix_env"]
         body = r" \\ ".join(" & ".join(cells) for cells in rows)
+        if self._settings["notation_macros"]:
+            return rf"\mhmatrix{{{body}}}"
         return rf"\begin{{{env}}} {body} \end{{{env}}}"
 
     def _print_MatrixBase(self, expr):
@@ -76,7 +81,8 @@ class MhaLatexPrinter(LatexPrinter):
         simple = isinstance(arg, MatrixSymbol) and "^" not in base
         if not simple:
             base = rf"\left({base}\right)"
-        return f"{base}^{{{self._settings['transpose']}}}"
+        sign = r"\mhT" if self._settings["notation_macros"] else self._settings["transpose"]
+        return f"{base}^{{{sign}}}"
 
     def _print_MatMul(self, expr):
         parts = []

@@ -1,5 +1,5 @@
 // Renders TeX with KaTeX for the site build. One JSON request per line on stdin:
-//   {"tex": "...", "display": true}
+//   {"tex": "...", "display": true, "macros": {"\\mhT": "\\top"}}   (macros optional)
 // one JSON answer per line on stdout: {"html": "..."} or {"error": "..."}.
 // throwOnError is on, so TeX that KaTeX cannot parse is reported, never drawn in red.
 const katex = require("katex");
@@ -15,6 +15,7 @@ rl.on("line", (line) => {
       throwOnError: true,
       strict: "error",
       trust: false,
+      macros: request.macros || {},
       output: "html", // the TeX stays on the container as its aria-label
     });
     answer = { html };

@@ -7,19 +7,22 @@
   run during this build) and a "copy LaTeX" button with the catalog's TeX.
 - Math is rendered at build time by KaTeX (node, ``scripts/katex_server.js``) on every page,
   notebook pages included; KaTeX's CSS and fonts are served from the site.
-- Figures are drawn by :mod:`mhasym.figures` during the build.
+- Figures are drawn by :mod:`mhasym.figures` during the build; the lecture notes and slides
+  (:mod:`mhasym.export`) are compiled with pdflatex and offered for download with a zip of the LaTeX.
 - Notebooks survive mkdocs-static-i18n (see the ``.ipynb`` registration below).
 """
 
 from __future__ import annotations
 
 import html
+import io
 import json
 import logging
 import re
 import subprocess
 import sys
 import tempfile
+import zipfile
 from pathlib import Path
 from xml.etree import ElementTree as etree
 
@@ -279,6 +282,7 @@ def on_files(files, config):
             generated[f"figures/{name}{suffix}.svg"] = svg.encode()
     for path in [KATEX / "katex.min.css"] + sorted((KATEX / "fonts").glob("*.woff2")):
         generated["assets/katex/" + path.relative_to(KATEX).as_posix()] = path.read_bytes()
+    generated.update(_downloads())
     for uri, content in generated.items():
         target = GENERATED / uri
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -288,6 +292,31 @@ def on_files(files, config):
             files.remove(old)
         files.append(File.generated(config, uri, abs_src_path=str(target)))
     return files
+
+
+_DOWNLOADS: dict = {}
+
+
+def _downloads() -> dict:
+    """Lecture notes and slides (PDF) and a zip of the LaTeX, in both languages, made once per build."""
+    if not _DOWNLOADS:
+        from mhasym.export import export_latex
+
+        for lang in ("en", "zh"):
+            folder = GENERATED / "export" / lang
+            try:
+                export_latex(folder, lang, pdf=True)
+            except mhasym.MhasymError as exc:
+                raise PluginError(f"lecture notes ({lang}): {exc}") from None
+            archive = io.BytesIO()
+            with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as z:
+                for path in sorted(folder.rglob("*")):
+                    if path.is_file() and path.suffix != ".pdf":
+                        z.write(path, f"mhasym-latex-{lang}/{path.relative_to(folder).as_posix()}")
+            _DOWNLOADS[f"downloads/mhasym-latex-{lang}.zip"] = archive.getvalue()
+            for name in ("notes", "slides"):
+                _DOWNLOADS[f"downloads/mhasym-{name}-{lang}.pdf"] = (folder / f"{name}.pdf").read_bytes()
+    return _DOWNLOADS
 
 
 # Build-time KaTeX over every page's content (markdown and notebook pages alike).

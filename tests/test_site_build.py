@@ -100,3 +100,18 @@ def test_figures_are_drawn_in_both_languages(built_site):
         en = (built_site / "figures" / f"{name}.svg").read_text(encoding="utf-8")
         zh = (built_site / "figures" / f"{name}-zh.svg").read_text(encoding="utf-8")
         assert en.startswith("<svg") and zh.startswith("<svg") and en != zh
+
+
+def test_lecturers_page_offers_pdfs_and_the_latex(built_site):
+    import zipfile
+
+    for lang, prefix in (("en", ""), ("zh", "zh/")):
+        links = [a["href"] for a in soup(built_site, prefix + "lecturers/").select("article a[href]")]
+        for name in (f"mhasym-notes-{lang}.pdf", f"mhasym-slides-{lang}.pdf", f"mhasym-latex-{lang}.zip"):
+            assert any(link.endswith("downloads/" + name) for link in links), name
+            assert (built_site / "downloads" / name).stat().st_size > 1000
+        assert (built_site / "downloads" / f"mhasym-notes-{lang}.pdf").read_bytes().startswith(b"%PDF")
+        with zipfile.ZipFile(built_site / "downloads" / f"mhasym-latex-{lang}.zip") as z:
+            names = z.namelist()
+        assert f"mhasym-latex-{lang}/formulas/seed.concat_2.tex" in names
+        assert f"mhasym-latex-{lang}/mhasym-notation.sty" in names

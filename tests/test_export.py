@@ -1,0 +1,174 @@
+"""LaTeX for lecture notes: snippets, notation package, notes and slides, compiled in both languages."""
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+import mhasym
+from mhasym import catalog, export, notation
+from conftest import tokens
+
+pytestmark = pytest.mark.slow
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory):
+    base = tmp_path_factory.mktemp("export")
+    return {lang: export.export_latex(base / lang, lang, pdf=True) for lang in ("en", "zh")}
+
+
+def pdftext(path):
+    return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
+
+
+def pages(path):
+    info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True).stdout
+    return int(re.search(r"Pages:\s+(\d+)", info).group(1))
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_files_are_written(exported, lang):
+    folder = exported[lang]
+    assert sorted(p.name for p in (folder / "formulas").iterdir()) == sorted(f"{f.id}.tex" for f in mhasym.formulas())
+    for name in ("mhasym-notation.sty", "notes.tex", "slides.tex", "notes.pdf", "slides.pdf"):
+        assert (folder / name).stat().st_size > 0
+    assert not list(folder.parent.glob(".mhasym-export-*"))
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_notes_have_every_section_and_the_seed_entries(exported, lang):
+    text = pdftext(exported[lang] / "notes.pdf")
+    names = [n[0] if lang == "en" else n[1] for n in catalog.SECTIONS.values()] + [export.WORDS[lang]["notation"]]
+    contents = text[: text.index("z11")]  # title page and table of contents
+    toc = re.findall(r"^(\d+)\s+(\S.*?)\s{2,}\d+\s*$", contents, flags=re.M)
+    assert [int(n) for n, _ in toc] == list(range(1, len(names) + 1))
+    assert [re.sub(r"\s+", "", t) for _, t in toc] == [re.sub(r"\s+", "", n) for n in names]
+    flat = re.sub(r"\s+", "", text)
+    for name in names:
+        assert re.sub(r"\s+", "", name) in flat, name
+    for head in ("z11", "z12", "z13", "z21", "z22", "z23", "z14", "z26"):
+        assert head in text
+    assert ("max error" if lang == "en" else "最大误差") in text
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_slides_have_one_frame_per_formula_plus_title(exported, lang):
+    assert pages(exported[lang] / "slides.pdf") == 1 + len(export.SLIDES)
+    text = pdftext(exported[lang] / "slides.pdf")
+    assert mhasym.formula("seed.concat_2").title[lang].split()[0] in text
+
+
+def test_every_snippet_compiles_on_its_own(exported, tmp_path):
+    folder = exported["en"]
+    shutil.copy(folder / "mhasym-notation.sty", tmp_path)
+
+    def compile_one(f):
+        doc = tmp_path / f"{f.id.replace('.', '-')}.tex"
+        doc.write_text("\\documentclass{article}\n\\usepackage{mhasym-notation}\n\\begin{document}\n"
+                       f"\\[\n\\input{{{(folder / 'formulas' / (f.id + '.tex')).as_posix()}}}\n\\]\n\\end{{document}}\n")
+        run = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", doc.name], cwd=tmp_path,
+                             capture_output=True, text=True, errors="replace")
+        return f.id, run.returncode
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        failed = [fid for fid, code in pool.map(compile_one, mhasym.formulas()) if code != 0]
+    assert not failed
+
+
+def _expand(tex):
+    """The snippet with the notation macros replaced by their definitions."""
+    for name, (args, body) in notation.LATEX_MACROS.items():
+        if args == 0:
+            tex = tex.replace("\\" + name, body)
+        else:
+            while "\\" + name + "{" in tex:
+                start = tex.index("\\" + name + "{")
+                depth, k = 0, start + len(name) + 1
+                for k in range(start + len(name) + 1, len(tex)):
+                    depth += {"{": 1, "}": -1}.get(tex[k], 0)
+                    if depth == 0:
+                        break
+                inner = tex[start + len(name) + 2:k]
+                tex = tex[:start] + body.replace("#1", inner) + tex[k + 1:]
+    return tex
+
+
+@pytest.mark.parametrize("fid", [f.id for f in mhasym.formulas()])
+def test_snippet_is_the_site_formula_with_the_notation_macros(fid):
+    f = mhasym.formula(fid)
+    body = f.latex_with(notation_macros=True)
+    assert tokens(_expand(body)) == tokens(f.latex)
+
+
+def test_snippets_parse_in_the_sites_katex_with_the_same_macros():
+    macros = {"\\" + name: body for name, (args, body) in notation.LATEX_MACROS.items()}
+    requests = "".join(json.dumps({"tex": f.latex_with(notation_macros=True), "display": True, "macros": macros}) + "\n"
+                       for f in mhasym.formulas())
+    run = subprocess.run(["node", str(ROOT / "scripts" / "katex_server.js")], input=requests, capture_output=True,
+                         text=True, check=True)
+    answers = [json.loads(line) for line in run.stdout.splitlines()]
+    assert len(answers) == len(mhasym.formulas())
+    assert [a["error"] for a in answers if "error" in a] == []
+
+
+def test_sty_is_generated_from_the_notation_macros(exported):
+    sty = (exported["en"] / "mhasym-notation.sty").read_text()
+    for name, (args, body) in notation.LATEX_MACROS.items():
+        assert f"\\newcommand{{\\{name}}}" in sty and body in sty
+
+
+def _cli(*args, env=None):
+    return subprocess.run([sys.executable, "-m", "mhasym", *args], capture_output=True, text=True, timeout=120,
+                          env=env)
+
+
+@pytest.mark.parametrize("make,args,message", [
+    (lambda t: (t / "file").write_text("x"), ["--out", "{t}/file"], "--out {t}/file exists and is not a folder"),
+    (lambda t: (t / "file").write_text("x"), ["--out", "{t}/file/sub"], "cannot write to {t}/file/sub: {t}/file is not a folder"),
+    (lambda t: None, ["--out", "{t}/x", "--lang", "fr"], "argument --lang: invalid choice: 'fr' (choose from 'en', 'zh')"),
+    (lambda t: None, ["--lang", "en"], "the following arguments are required: --out"),
+])
+def test_bad_arguments_give_one_line_and_exit_2(tmp_path, make, args, message):
+    make(tmp_path)
+    r = _cli("export", "latex", *[a.format(t=tmp_path) for a in args])
+    assert r.returncode == 2 and r.stdout == ""
+    assert [ln.replace("'", "") for ln in r.stderr.splitlines()] == \
+        [f"mhasym: error: {message.format(t=tmp_path)}".replace("'", "")]
+    assert not list(tmp_path.glob(".mhasym-export-*"))
+
+
+def test_missing_pdflatex_is_explained(tmp_path):
+    env = dict(os.environ, PATH=str(Path(sys.executable).parent))
+    r = _cli("export", "latex", "--out", str(tmp_path / "x"), "--pdf", env=env)
+    assert r.returncode == 2
+    assert r.stderr.startswith("mhasym: error: pdflatex not found; install TeX Live: apt-get install")
+    assert not (tmp_path / "x").exists()
+
+
+def test_a_failing_compile_leaves_nothing_half_written(tmp_path, monkeypatch):
+    target = tmp_path / "notes"
+
+    def broken(folder, name):
+        raise mhasym.MhasymError(f"pdflatex failed on {name}.tex: ! forced")
+
+    monkeypatch.setattr(export, "compile_pdf", broken)
+    with pytest.raises(mhasym.MhasymError, match="forced"):
+        export.export_latex(target, "en", pdf=True)
+    assert not target.exists() and not list(tmp_path.iterdir())
+
+
+def test_export_into_an_existing_folder_replaces_files(tmp_path):
+    target = tmp_path / "notes"
+    target.mkdir()
+    (target / "notes.tex").write_text("old")
+    (target / "mine.txt").write_text("kept")
+    export.export_latex(target, "en")
+    assert (target / "notes.tex").read_text() != "old" and (target / "mine.txt").read_text() == "kept"
