@@ -276,6 +276,7 @@ def on_files(files, config):
     """
     if not KATEX.is_dir():
         raise PluginError(f"KaTeX is not installed: {KATEX} is missing (run `npm ci`)")
+    _check_all(files)
     generated = {}
     for lang, suffix in (("en", ""), ("zh", "-zh")):  # Chinese pages link figures/NAME-zh.svg
         for name, svg in figures.all_figures(lang).items():
@@ -292,6 +293,19 @@ def on_files(files, config):
             files.remove(old)
         files.append(File.generated(config, uri, abs_src_path=str(target)))
     return files
+
+
+def _check_all(files):
+    """Run every check before anything is built (the notes need them); a failure names the pages."""
+    for f in catalog.formulas():
+        if f.id not in _CHECKS:
+            _CHECKS[f.id] = f.check()
+        result = _CHECKS[f.id]
+        if not result.passed:
+            pages = [p.src_uri for p in files.documentation_pages()
+                     if p.abs_src_path and f.id in Path(p.abs_src_path).read_text(encoding="utf-8", errors="replace")]
+            raise PluginError(f"{', '.join(pages) or 'the lecture notes'}: check of formula {f.id!r} failed: "
+                              f"{result.summary()}")
 
 
 _DOWNLOADS: dict = {}

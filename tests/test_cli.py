@@ -77,7 +77,7 @@ def test_check_fails_with_exit_1_when_a_check_fails(capsys, monkeypatch):
     (["shape", "--rows", "__import__('os')", "--cols", "3", "--heads", "2"],
      "--rows must be a positive integer or a symbol name, got \"__import__('os')\""),
     (["shape", "--rows", "2", "--cols", "3"], "the following arguments are required: --heads"),
-    (["frobnicate"], "argument COMMAND: invalid choice: 'frobnicate' (choose from 'list', 'show', 'shape', 'check')"),
+    (["frobnicate"], "argument COMMAND: invalid choice: 'frobnicate' (choose from 'list', 'show', 'shape', 'check', 'export')"),
     (["check", "nope"], "unknown formula id 'nope'"),
     (["list", "--bogus"], "unrecognized arguments: --bogus"),
     ([], "the following arguments are required: COMMAND"),
