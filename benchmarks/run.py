@@ -133,7 +133,6 @@ def bench_scale(repeats):
 
 def bench_site(repeats, state={}):
     """Cold build of the whole site, and the catalog's share of it (build, render, check every formula)."""
-    import shutil
     import subprocess
     import tempfile
     from pathlib import Path

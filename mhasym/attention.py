@@ -21,7 +21,7 @@ mhasym.errors.MhasymError: W^O needs h*d_v = 24 rows, got 20
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import sympy as sp
 from sympy.matrices.expressions import MatAdd, MatMul, Transpose
@@ -49,11 +49,17 @@ class Sizes:
     d_v: object
 
     @classmethod
+    def dims(cls) -> tuple:
+        """The names of the sizes, in field order."""
+        return tuple(f.name for f in fields(cls))
+
+    @classmethod
     def of(cls, **given) -> "Sizes":
-        unknown = set(given) - set(DIMS)
+        names = cls.dims()
+        unknown = set(given) - set(names)
         if unknown:
-            raise MhasymError(f"unknown size {sorted(unknown)[0]!r}; known: {', '.join(DIMS)}")
-        return cls(**{d: size(d, given[d]) if d in given else notation.dim(d) for d in DIMS})
+            raise MhasymError(f"unknown size {sorted(unknown)[0]!r}; known: {', '.join(names)}")
+        return cls(**{d: size(d, given[d]) if d in given else notation.dim(d) for d in names})
 
     def matrix(self, name: str, rows, cols, index=None):
         """A named matrix (see :mod:`mhasym.notation`) of the given shape."""

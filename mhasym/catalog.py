@@ -209,3 +209,15 @@ def plain_symbol(name: str) -> str:
         base = re.sub(r"\\(?:mathrm|mathit|text)\{([^}]*)\}", r"\1", base).replace("\\", "")
         return base + (f"_{index}" if index else "") + (f"^{sup.split(',')[0]}" if sup else "")
     return name
+
+
+def shape_tex(shape) -> str:
+    """LaTeX of a shape from :data:`mhasym.notation.GLOSSARY`: sizes by name, numbers, or tuples of
+    names multiplied, e.g. ``(("h", "d_v"), "d_model")`` gives ``h d_v \\times d_{\\text{model}}``."""
+
+    def size(s):
+        if isinstance(s, tuple):
+            return " ".join(size(x) for x in s)
+        return inline(s) if isinstance(s, str) else str(s)
+
+    return r" \times ".join(size(s) for s in shape)

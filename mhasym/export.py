@@ -131,17 +131,11 @@ def notes(lang: str, results: dict) -> str:
     body += [rf"\section{{{escape(w['notation'])}}}", r"\begin{tabular}{lll}",
              rf"\textbf{{{w['symbol']}}} & \textbf{{{w['shape']}}} & \textbf{{{w['meaning']}}} \\ \hline"]
     for key, shape, en, zh in notation.GLOSSARY:
-        size = "" if shape is None else r"\(" + r" \times ".join(_size(s) for s in shape) + r"\)"
+        size = "" if shape is None else rf"\({catalog.shape_tex(shape)}\)"
         body.append(rf"\({catalog.inline(key)}\) & {size} & {escape(en if lang == 'en' else zh)} \\")
     body.append(r"\end{tabular}")
     return "\n".join(_preamble("article", lang, "[11pt,a4paper]") + [r"\begin{document}"] + _body(lang, body)
                      + [r"\end{document}", ""])
-
-
-def _size(size) -> str:
-    if isinstance(size, tuple):
-        return " ".join(_size(s) for s in size)
-    return catalog.inline(size) if isinstance(size, str) else str(size)
 
 
 def slides(lang: str) -> str:

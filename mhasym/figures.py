@@ -157,7 +157,7 @@ def architecture(lang: str = "en", layers: int = paper.BASE["N"]) -> str:
         body.append(_arrow(x + 130, base + 38, x + 130, base + 2))
         return base
 
-    enc = column(30, w["encoder"], [(w["self_attn"], "#d7e8f7"), (w["ffn"], "#dff1da")], w["inputs"])
+    column(30, w["encoder"], [(w["self_attn"], "#d7e8f7"), (w["ffn"], "#dff1da")], w["inputs"])
     dec = column(420, w["decoder"], [(w["masked_attn"], "#f8dede"), (w["cross_attn"], "#d7e8f7"),
                                      (w["ffn"], "#dff1da")], w["outputs"])
     body.append(_arrow(290, 70, 440, 70 + 62 + 15))

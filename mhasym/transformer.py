@@ -29,7 +29,6 @@ from sympy.matrices.expressions import MatAdd, MatMul
 from . import attention, notation
 from .errors import MhasymError
 from .expressions import Apply, Call, Frac, LayerNorm, Let, ReLU, Residual, RowVector
-from .shapes import size
 
 NORMS = ("post", "pre")
 DIMS = attention.DIMS + ("d_ff",)
@@ -40,13 +39,6 @@ class Sizes(attention.Sizes):
     """The sizes of a Transformer layer: those of attention plus d_ff."""
 
     d_ff: object = None
-
-    @classmethod
-    def of(cls, **given) -> "Sizes":
-        unknown = set(given) - set(DIMS)
-        if unknown:
-            raise MhasymError(f"unknown size {sorted(unknown)[0]!r}; known: {', '.join(DIMS)}")
-        return cls(**{d: size(d, given[d]) if d in given else notation.dim(d) for d in DIMS})
 
     def X(self, name: str, rows, index=None):
         """A sequence of ``rows`` positions of width d_model."""

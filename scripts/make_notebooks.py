@@ -72,12 +72,14 @@ NUMBERS = [
 def build(cells, lang):
     nb = new_notebook()
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    out = [new_code_cell(f'LANG = "{lang}"')] if any("LANG" in c[1] for c in cells if c[0] == "code") else []
+    out = []
     for kind, en, zh in cells:
         if kind == "md":
             out.append(new_markdown_cell(en if lang == "en" else zh))
         else:
             out.append(new_code_cell(en))
+    if any("LANG" in c[1] for c in cells if c[0] == "code"):
+        out.insert(1, new_code_cell(f'LANG = "{lang}"  # language of the figures'))
     nb.cells = out
     return nb
 

@@ -190,18 +190,11 @@ def formula_html(f, lang: str) -> str:
     )
 
 
-def _size_tex(size) -> str:
-    """A size in a shape: a number, a size name, or a tuple of names multiplied (``("h", "d_v")``)."""
-    if isinstance(size, tuple):
-        return " ".join(_size_tex(s) for s in size)
-    return catalog.inline(size) if isinstance(size, str) else str(size)
-
-
 def _notation_table(lang: str) -> str:
     labels = LABELS[lang]
     rows = []
     for key, shape, en, zh in notation.GLOSSARY:
-        shape_tex = "" if shape is None else r" \times ".join(_size_tex(s) for s in shape)
+        shape_tex = "" if shape is None else catalog.shape_tex(shape)
         rows.append(f"<tr><td data-search-exclude>{_math(catalog.inline(key), False)}</td>"
                     f"<td data-search-exclude>{_math(shape_tex, False) if shape_tex else '—'}</td>"
                     f"<td>{html.escape(en if lang == 'en' else zh)}</td></tr>")

@@ -176,7 +176,7 @@ def _table1():
 
 
 def _check_table1(f):
-    n, d = notation.dim("n"), notation.dim("d_model")
+    n = notation.dim("n")
     ops = cost.self_attention_operations()
     growth = value_of(f.expr.rhs.arg)
     ratio = sp.limit(ops / growth, n, sp.oo)
@@ -280,8 +280,6 @@ def _permutation():
 
 
 def _check_permutation(f):
-    from ..compile import compile_function  # noqa: F401  (numbers below come from the symbolic model)
-
     n, d_model, h, d_k = 3, 2, 2, 1
     s = attention.Sizes.of(n=n, m=n, d_model=d_model, h=h, d_k=d_k, d_v=d_k)
     X = _symbols("x", n, d_model)

@@ -38,7 +38,7 @@ def _causal(align):
         return Relation(_entry_lhs(), _additive(masks.causal_condition(align)))
 
     def check(f):
-        worst, compared = 0, []
+        worst = 0
         for n, m in MASK_SIZES:
             got = _evaluate(f.expr.rhs, n, m)
             for module in (reference, numeric):
