@@ -135,3 +135,19 @@ def test_check_mark_opens_what_was_compared(browser, server):
     text = details.locator("p").inner_text()
     context.close()
     assert "reference.scaled_dot_product_attention" in text and "max error" in text
+
+
+@pytest.mark.parametrize("query,page", [("多头注意力", "zh/"), ("缩放点积", "zh/"), ("concatenation", ""),
+                                        ("subspace", "")])
+def test_search_finds_chinese_and_english_terms_offline(browser, server, query, page):
+    context, tab, errors, outside = _open(browser, server.url + page)
+    tab.click("label.md-search__icon, .md-search__input")
+    tab.fill("input.md-search__input", query)
+    tab.keyboard.press("End")  # a key press after typing, as a reader would; Chinese input needs it
+    tab.wait_for_selector(".md-search-result__item", timeout=15000)
+    results = tab.locator(".md-search-result__item").count()
+    snippet_text = tab.locator(".md-search-result").inner_text()
+    context.close()
+    assert results > 0
+    assert not RAW_TEX.search(snippet_text)
+    assert not outside and not errors
