@@ -17,6 +17,7 @@ from typing import Callable
 
 import numpy as np
 import sympy as sp
+from sympy.matrices.expressions.matexpr import MatrixElement
 from sympy.matrices.expressions import HadamardProduct, MatAdd, MatMul, Transpose
 
 from . import attention, notation, reference, transformer
@@ -127,6 +128,15 @@ def _mask_inverted(s):
     return MatMul(Softmax(MatAdd(_scores(s), notation.matrix("M", s.n, s.m))), V)
 
 
+def _show_inverted_mask():
+    """The additive mask built with the opposite polarity: minus infinity where B says "may attend"."""
+    s = _sizes()
+    i, j = notation.scalar("i"), notation.scalar("j")
+    B = sp.IndexedBase(sp.Symbol("B"))
+    rule = sp.Piecewise((sp.S.Zero, sp.Eq(B[i, j], 0)), (-sp.oo, True), evaluate=False)
+    return Relation(MatrixElement(notation.matrix("M", s.n, s.m), i, j), rule)
+
+
 def _shape_checked(factors):
     """A wrong product ``factors(s)``: shown with symbolic sizes, built through the model's shape check."""
 
@@ -223,7 +233,8 @@ def _make():
     w, r = _attention_variant(_mask_after_softmax, [_Arg(lambda s: s.d_k, lambda x, sz: sz["d_k"]), _MASK_01])
     add("mask_after_softmax", t("Mask applied after the softmax", "在 softmax 之后才施加掩码"),
         "attention.masked", "attention", w, r)
-    w, r = _attention_variant(_mask_inverted, [_Arg(lambda s: s.d_k, lambda x, sz: sz["d_k"]), _MASK_INVERTED])
+    _, r = _attention_variant(_mask_inverted, [_Arg(lambda s: s.d_k, lambda x, sz: sz["d_k"]), _MASK_INVERTED])
+    w = _show_inverted_mask
     add("mask_polarity", t("Mask polarity inverted (True read as 'masked out')",
                            "掩码极性颠倒（把 True 当作“屏蔽”）"),
         "attention.masked", "attention", w, r)

@@ -15,7 +15,7 @@ from ..mistakes import MISTAKES, detect
 def _entry(mistake):
     def check(f):
         caught = detect(mistake)
-        how = caught.detail or f"max error {caught.max_error:.1e} > {caught.tolerance:g}"
+        how = caught.detail or f"differs from the reference by more than {caught.tolerance:g}"
         return CheckResult(f.id, "caught", f"the wrong version is caught by a {caught.kind} check", not caught.passed,
                            caught.sizes, caught.seed, caught.max_error, caught.tolerance, how)
 
