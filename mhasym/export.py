@@ -111,7 +111,7 @@ def _preamble(cls: str, lang: str, options: str = "") -> list:
 
 def _body(lang: str, lines: list) -> list:
     if lang == "zh":
-        return [r"\begin{CJK}{UTF8}{gbsn}", *lines, r"\end{CJK}"]
+        return [r"\begin{CJK}{UTF8}{gbsn}", r"\renewcommand{\contentsname}{目录}", *lines, r"\end{CJK}"]
     return lines
 
 
