@@ -185,6 +185,8 @@ def inline(name: str) -> str:
     key, _, index = name.partition(":")
     if key == "sqrt" and index:
         return rf"\sqrt{{{inline(index)}}}"
+    if index == "sq":
+        return rf"{inline(key)}^{{2}}"
     if notation.symbol_latex(key) is not None:
         return notation.symbol_latex(key)
     if key in notation.MATRICES:
@@ -202,6 +204,8 @@ def plain_symbol(name: str) -> str:
     key, _, index = name.partition(":")
     if key == "sqrt":
         return f"sqrt({plain_symbol(index)})"
+    if index == "sq":
+        return f"{plain_symbol(key)}^2"
     if key == "memory":
         return "H_enc"
     if key in notation.MATRICES:

@@ -42,7 +42,10 @@ WORDS = {
 }
 
 _SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_", "{": r"\{",
-            "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
+            "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
+            # characters that the default OT1 text fonts lack: set them as math
+            "<": r"\(<\)", ">": r"\(>\)", "≤": r"\(\le\)", "≥": r"\(\ge\)", "≠": r"\(\ne\)",
+            "×": r"\(\times\)", "−": r"\(-\)", "²": r"\(^{2}\)"}
 
 
 def escape(text: str) -> str:
@@ -132,7 +135,7 @@ def notes(lang: str, results: dict) -> str:
              rf"\textbf{{{w['symbol']}}} & \textbf{{{w['shape']}}} & \textbf{{{w['meaning']}}} \\ \hline"]
     for key, shape, en, zh in notation.GLOSSARY:
         size = "" if shape is None else rf"\({catalog.shape_tex(shape)}\)"
-        body.append(rf"\({catalog.inline(key)}\) & {size} & {escape(en if lang == 'en' else zh)} \\")
+        body.append(rf"\({catalog.inline(key)}\) & {size} & {prose(en if lang == 'en' else zh)} \\")
     body.append(r"\end{tabular}")
     return "\n".join(_preamble("article", lang, "[11pt,a4paper]") + [r"\begin{document}"] + _body(lang, body)
                      + [r"\end{document}", ""])

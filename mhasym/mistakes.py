@@ -224,9 +224,9 @@ def _make():
     w, r = _attention_variant(_softmax_columns, [_Arg(lambda s: s.d_k, lambda x, sz: sz["d_k"])])
     add("softmax_columns", t("Softmax over the wrong axis (each column)", "在错误的轴上做 softmax（按列）"),
         "attention.softmax", "attention", w, r)
-    add("v_times_a", t("V A instead of A V", "写成 V A 而不是 A V"), "attention.sdpa", "attention",
+    add("v_times_a", t("[[V]] [[A]] instead of [[A]] [[V]]", "写成 [[V]] [[A]] 而不是 [[A]] [[V]]"), "attention.sdpa", "attention",
         *_shape_checked(_v_times_a))
-    add("a_transposed_v", t("A^T V instead of A V", "写成 A^T V 而不是 A V"), "attention.sdpa", "attention",
+    add("a_transposed_v", t("[[A]] transposed before multiplying by [[V]]", "先把 [[A]] 转置再乘以 [[V]]"), "attention.sdpa", "attention",
         *_shape_checked(_a_transposed_v))
     w, r = _attention_variant(_keys_as_values, [_Arg(lambda s: s.d_k, lambda x, sz: sz["d_k"])])
     add("keys_as_values", t("Keys where values belong", "把键当作值使用"), "attention.sdpa", "attention", w, r)
@@ -237,7 +237,7 @@ def _make():
     w = _show_inverted_mask
     add("mask_polarity", t("Mask polarity inverted (True read as 'masked out')",
                            "掩码极性颠倒（把 True 当作“屏蔽”）"),
-        "attention.masked", "attention", w, r)
+        "masks.boolean_to_additive", "attention", w, r)
 
     def summed_run(x, sizes):
         s = _sizes(sizes)
@@ -251,7 +251,7 @@ def _make():
         _wrong_general("without"), _run_multihead(_without_w_o))
     add("reshape_without_transpose", t("Heads split by reshape without the transpose",
                                        "拆分多头时只做 reshape 而没有 transpose"),
-        "mha.multihead", "multihead", _wrong_general("reshape"), _run_multihead(_reshape_without_transpose))
+        "id.split_heads", "multihead", _wrong_general("reshape"), _run_multihead(_reshape_without_transpose))
     for mistake in _layer_mistakes():
         found[mistake.id] = mistake
     return found
@@ -392,7 +392,7 @@ def _layer_mistakes():
     def show_layer(kind, norm, **kw):
         def wrong():
             s = transformer.Sizes.of()
-            X, memory = s.X("X", s.n), notation.matrix("memory", s.m, s.d_model)
+            X, memory = s.X("X" if kind == "encoder" else "Y", s.n), notation.matrix("memory", s.m, s.d_model)
             if kind == "encoder":
                 lhs = attention.Apply("EncoderLayer", X.shape, X)
                 out = transformer.encoder_layer(s, X, norm, expand=False, steps=True)
@@ -442,11 +442,11 @@ def _layer_mistakes():
     decoder = lambda x: reference.decoder_layer(x["x"], x["memory"], x["p_dec"], "post", eps)  # noqa: E731
     return [
         Mistake("pre_ln_for_post", t("Pre-LN where the paper's post-LN is meant", "把 Pre-LN 当作论文的 Post-LN"),
-                "tr.residual_post", "layer", show_layer("encoder", "pre"), pre_for_post, layer),
-        Mistake("unbiased_variance", t("LayerNorm with the unbiased variance (divide by d - 1)",
-                                       "层标准化使用无偏方差（除以 d - 1）"),
+                "tr.encoder_layer", "layer", show_layer("encoder", "pre"), pre_for_post, layer),
+        Mistake("unbiased_variance", t("LayerNorm with the unbiased variance (divide by [[d_model]] − 1)",
+                                       "层标准化使用无偏方差（除以 [[d_model]] − 1）"),
                 "tr.layer_norm", "layer", show_unbiased, ln_run(unbiased=True), ln_reference),
-        Mistake("eps_outside_sqrt", t("Epsilon outside the square root", "epsilon 放在平方根之外"),
+        Mistake("eps_outside_sqrt", t("[[epsilon]] outside the square root", "[[epsilon]] 放在平方根之外"),
                 "tr.layer_norm", "layer", show_eps_outside, ln_run(eps_inside=False), ln_reference),
         Mistake("pe_concatenated", t("Sines and cosines as two blocks instead of interleaved",
                                      "正弦和余弦分成两块，而不是交错排列"),
@@ -460,7 +460,7 @@ def _layer_mistakes():
                 "masks.cross_attention", "layer", show_cross, cross_from_memory, decoder),
         Mistake("fully_masked_row_uniform", t("A fully masked row turned into a uniform row",
                                               "被完全屏蔽的一行变成了均匀分布"),
-                "attention.masked", "layer", show_constant, constant_mask,
+                "masks.boolean_to_additive", "layer", show_constant, constant_mask,
                 lambda x: reference.scaled_dot_product_attention(x["q"], x["k"], x["v"], x["empty_row_mask"])),
     ]
 

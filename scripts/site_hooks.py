@@ -27,6 +27,8 @@ from pathlib import Path
 from xml.etree import ElementTree as etree
 
 import mkdocs.utils
+from markdown.extensions import Extension
+from markdown.preprocessors import Preprocessor
 from markdown.util import AtomicString
 from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import File
@@ -46,10 +48,12 @@ if ".ipynb" not in mkdocs.utils.markdown_extensions:
     mkdocs.utils.markdown_extensions = (*mkdocs.utils.markdown_extensions, ".ipynb")
 
 LABELS = {
-    "en": {"checked": "checked", "copy": "copy LaTeX", "copied": "copied", "wrong": "wrong",
+    "en": {"checked": "checked", "rejected": "rejected by the checks", "seed": "seed", "max_error": "max error",
+           "copy": "copy LaTeX", "copied": "copied", "wrong": "wrong",
            "check_failed": "check FAILED", "symbol": "symbol", "shape": "shape", "meaning": "meaning",
            "formulas": "formulas", "section": "section", "kinds": "checks"},
-    "zh": {"checked": "已验证", "copy": "复制 LaTeX", "copied": "已复制", "wrong": "错误写法",
+    "zh": {"checked": "已验证", "rejected": "被验证拒绝", "seed": "随机种子", "max_error": "最大误差",
+           "copy": "复制 LaTeX", "copied": "已复制", "wrong": "错误写法",
            "check_failed": "验证失败", "symbol": "符号", "shape": "形状", "meaning": "含义",
            "formulas": "公式数", "section": "章节", "kinds": "验证"},
 }
@@ -148,18 +152,19 @@ def _math(tex: str, display: bool) -> str:
     return f'<{kind} class="mhasym-math" data-display="{int(display)}">{html.escape(tex)}</{kind}>'
 
 
-def _check_html(result, lang) -> str:
+def _check_html(result, lang, wrong=False) -> str:
     labels, kinds = LABELS[lang], KINDS[lang]
     parts = [f"<b>{kinds.get(result.kind, result.kind)}</b>: {html.escape(result.compared)}"]
     if result.sizes:
         parts.append(html.escape(", ".join(f"{k} = {v}" for k, v in result.sizes.items())))
     if result.seed is not None:
-        parts.append(f"seed {result.seed}")
+        parts.append(f"{labels['seed']} {result.seed}")
     if result.max_error is not None:
-        parts.append(f"max error {result.max_error:.1e}")
+        parts.append(f"{labels['max_error']} {result.max_error:.1e}")
     if result.detail:
         parts.append(html.escape(result.detail))
-    return (f'<details class="mhasym-check"><summary>✓ {labels["checked"]}</summary>'
+    mark = f"✗ {labels['rejected']}" if wrong else f"✓ {labels['checked']}"
+    return (f'<details class="mhasym-check"><summary>{mark}</summary>'
             f'<p>{"; ".join(parts)}</p></details>')
 
 
@@ -182,7 +187,7 @@ def formula_html(f, lang: str) -> str:
         f'<div class="mhasym-formula{" mhasym-wrong" if wrong else ""}" id="formula-{f.id}" data-formula-id="{f.id}">'
         f'<div class="mhasym-caption">{badge}{title} <code class="mhasym-id">{f.id}</code></div>'
         f'<div class="mhasym-display" data-search-exclude>{_math(f.latex, True)}</div>'
-        f'<div class="mhasym-meta">{_check_html(result, lang)}'
+        f'<div class="mhasym-meta">{_check_html(result, lang, wrong)}'
         f'<button class="mhasym-copy md-button" type="button" data-tex="{html.escape(f.latex, quote=True)}" '
         f'data-copied="{labels["copied"]}">{labels["copy"]}</button></div>'
         f'<p class="mhasym-description">{text_html(f.description[lang])}</p>'
@@ -197,7 +202,7 @@ def _notation_table(lang: str) -> str:
         shape_tex = "" if shape is None else catalog.shape_tex(shape)
         rows.append(f"<tr><td data-search-exclude>{_math(catalog.inline(key), False)}</td>"
                     f"<td data-search-exclude>{_math(shape_tex, False) if shape_tex else '—'}</td>"
-                    f"<td>{html.escape(en if lang == 'en' else zh)}</td></tr>")
+                    f"<td>{text_html(en if lang == 'en' else zh)}</td></tr>")
     return (f'<table class="mhasym-notation"><thead><tr><th>{labels["symbol"]}</th><th>{labels["shape"]}</th>'
             f'<th>{labels["meaning"]}</th></tr></thead><tbody>{"".join(rows)}</tbody></table>')
 
@@ -243,11 +248,37 @@ def inline_format(src, language, class_name, md):
     return el
 
 
+class _DocstringPreprocessor(Preprocessor):
+    """Docstrings on the API page: doctest examples become Python console blocks, Sphinx roles
+    (``:func:`x```) become code."""
+
+    ROLE = re.compile(r":(?:class|func|meth|mod|data|attr|exc):`~?([^`]+)`")
+
+    def run(self, lines):
+        out, block = [], []
+        for line in lines + [""]:
+            if line.lstrip().startswith(">>>") or (block and line.strip()):
+                block.append(line.strip())
+                continue
+            if block:
+                out += ["", "```pycon", *block, "```", ""]
+                block = []
+            out.append(self.ROLE.sub(r"`\1`", line))
+        return out[:-1]
+
+
+class DocstringExtension(Extension):
+    def extendMarkdown(self, md):
+        md.preprocessors.register(_DocstringPreprocessor(md), "mhasym-docstrings", 30)
+
+
 def on_config(config):
     fences = config["mdx_configs"].setdefault("pymdownx.superfences", {}).setdefault("custom_fences", [])
     for name in ("formula", "notation", "checks"):
         if not any(f.get("name") == name for f in fences):
             fences.append({"name": name, "class": "mhasym", "format": fence_format})
+    if not any(isinstance(e, DocstringExtension) for e in config["markdown_extensions"]):
+        config["markdown_extensions"].append(DocstringExtension())
     inlines = config["mdx_configs"].setdefault("pymdownx.inlinehilite", {}).setdefault("custom_inline", [])
     if not any(f.get("name") == "m" for f in inlines):
         inlines.append({"name": "m", "class": "mhasym", "format": inline_format})

@@ -61,9 +61,9 @@ def _check_sdpa(masked: bool):
 register(
     "attention.sdpa", "attention",
     Text("Scaled dot-product attention", "缩放点积注意力"),
-    _text("Softmax over each row (over the m keys) of the n x m scores, scaled by the square root "
+    _text("Softmax over each row (over the m keys) of the n × m scores, scaled by the square root "
           "of [[d_k]], then a weighted sum of the value rows.",
-          "对 n x m 的得分矩阵按行（对 m 个键）做 softmax，并除以 [[d_k]] 的平方根，再对值的各行加权求和。",
+          "对 n × m 的得分矩阵按行（对 m 个键）做 softmax，并除以 [[d_k]] 的平方根，再对值的各行加权求和。",
           PAPER),
     lambda: _sdpa(False), _check_sdpa(False),
 )
@@ -208,11 +208,11 @@ def _check_weights(f):
 register(
     "mha.weights", "multihead",
     Text("Projection matrices of multi-head attention", "多头注意力的投影矩阵"),
-    _text("Every head i has its own [[W_Q:i]], [[W_K:i]] ([[d_model]] x [[d_k]]) and [[W_V:i]] ([[d_model]] x [[d_v]]). The "
+    _text("Every head i has its own [[W_Q:i]], [[W_K:i]] ([[d_model]] × [[d_k]]) and [[W_V:i]] ([[d_model]] × [[d_v]]). The "
           "lecture notebook stops at the concatenation; the paper multiplies it by [[W_O]], "
-          "of shape (h [[d_v]]) x [[d_model]].",
-          "每个头 i 有自己的 [[W_Q:i]]、[[W_K:i]]（[[d_model]] x [[d_k]]）和 [[W_V:i]]（[[d_model]] x [[d_v]]）。课程笔记在拼接处结束；"
-          "论文还要乘以形状为 (h [[d_v]]) x [[d_model]] 的 [[W_O]]。", PAPER),
+          "of shape (h [[d_v]]) × [[d_model]].",
+          "每个头 i 有自己的 [[W_Q:i]]、[[W_K:i]]（[[d_model]] × [[d_k]]）和 [[W_V:i]]（[[d_model]] × [[d_v]]）。课程笔记在拼接处结束；"
+          "论文还要乘以形状为 (h [[d_v]]) × [[d_model]] 的 [[W_O]]。", PAPER),
     _weights, _check_weights,
 )
 
@@ -293,8 +293,8 @@ register(
     "mha.paper_heads", "multihead",
     Text("The paper's 8 heads", "论文中的 8 个头"),
     _text("The base model uses h = 8 heads of [[d_k]] = [[d_v]] = 64, so the concatenation has "
-          "8 x 64 = 512 = [[d_model]] columns and costs about as much as one full-width head.",
-          "基础模型使用 h = 8 个头，[[d_k]] = [[d_v]] = 64，拼接后共有 8 x 64 = 512 = [[d_model]] 列，"
+          "8 × 64 = 512 = [[d_model]] columns and costs about as much as one full-width head.",
+          "基础模型使用 h = 8 个头，[[d_k]] = [[d_v]] = 64，拼接后共有 8 × 64 = 512 = [[d_model]] 列，"
           "计算量与一个全维度的单头注意力相当。", PAPER),
     _paper_heads, _check_paper_heads,
 )

@@ -45,10 +45,10 @@ def _accepted(p, decoder=False):
 _params_entry(
     "cost.attention_params", "P_attn", lambda: cost.written("attention"),
     Text("Parameters of one multi-head attention block", "一个多头注意力块的参数量"),
-    _text("h heads of [[W_Q]], [[W_K]] ([[d_model]] x [[d_k]]) and [[W_V]] ([[d_model]] x [[d_v]]), plus [[W_O]]; no biases, as in the "
-          "paper's formulas. With [[d_k]] = [[d_v]] = [[d_model]] / h this is 4 [[d_model]]^2.",
-          "h 个头的 [[W_Q]]、[[W_K]]（[[d_model]] x [[d_k]]）和 [[W_V]]（[[d_model]] x [[d_v]]），加上 [[W_O]]；与论文公式一致，不含偏置。"
-          "当 [[d_k]] = [[d_v]] = [[d_model]] / h 时等于 4 [[d_model]]^2。", PAPER),
+    _text("h heads of [[W_Q]], [[W_K]] ([[d_model]] × [[d_k]]) and [[W_V]] ([[d_model]] × [[d_v]]), plus [[W_O]]; no biases, as in the "
+          "paper's formulas. With [[d_k]] = [[d_v]] = [[d_model]] / h this is 4 [[d_model:sq]].",
+          "h 个头的 [[W_Q]]、[[W_K]]（[[d_model]] × [[d_k]]）和 [[W_V]]（[[d_model]] × [[d_v]]），加上 [[W_O]]；与论文公式一致，不含偏置。"
+          "当 [[d_k]] = [[d_v]] = [[d_model]] / h 时等于 4 [[d_model:sq]]。", PAPER),
     lambda: (count_parameters(_accepted(layer_parameters())["self_attn"]), LAYER_SIZES,
              "formula vs the number of entries of a self_attn block that numeric.encoder_layer accepts"),
 )
@@ -56,7 +56,7 @@ _params_entry(
 _params_entry(
     "cost.ffn_params", "P_ffn", lambda: cost.written("ffn"),
     Text("Parameters of the feed-forward network", "前馈网络的参数量"),
-    _text("W_1, b_1, W_2 and b_2.", "W_1、b_1、W_2 和 b_2。", PAPER),
+    _text("[[W:1]], [[b:1]], [[W:2]] and [[b:2]].", "[[W:1]]、[[b:1]]、[[W:2]] 和 [[b:2]]。", PAPER),
     lambda: (count_parameters(_accepted(layer_parameters())["ffn"]), LAYER_SIZES,
              "formula vs the number of entries of an ffn block that numeric.encoder_layer accepts"),
 )
@@ -64,8 +64,8 @@ _params_entry(
 _params_entry(
     "cost.encoder_layer_params", "P_enc", lambda: cost.written("encoder_layer"),
     Text("Parameters of one encoder layer", "一个编码器层的参数量"),
-    Text("One attention block, one feed-forward network and two LayerNorms (gamma and beta each).",
-         "一个注意力块、一个前馈网络和两个层标准化（各有 gamma 和 beta）。"),
+    Text("One attention block, one feed-forward network and two LayerNorms ([[gamma]] and [[beta]] each).",
+         "一个注意力块、一个前馈网络和两个层标准化（各有 [[gamma]] 和 [[beta]]）。"),
     lambda: (count_parameters(_accepted(layer_parameters())), LAYER_SIZES,
              "formula vs the number of entries of p that numeric.encoder_layer accepts"),
 )
@@ -162,9 +162,9 @@ def _check_ops(f):
 register(
     "cost.self_attention_ops", "cost",
     Text("Multiply-adds of a self-attention layer", "自注意力层的乘加次数"),
-    Text("Projections Q, K, V and the output: 4 n [[d_model]]^2; scores and the weighted sum: 2 n^2 [[d_model]] "
+    Text("Projections Q, K, V and the output: 4 n [[d_model:sq]]; scores and the weighted sum: 2 [[n:sq]] [[d_model]] "
          "(with [[d_k]] = [[d_v]] = [[d_model]] / h, the heads together cost as much as one full-width head).",
-         "Q、K、V 投影和输出投影：4 n [[d_model]]^2；得分和加权求和：2 n^2 [[d_model]]"
+         "Q、K、V 投影和输出投影：4 n [[d_model:sq]]；得分和加权求和：2 [[n:sq]] [[d_model]]"
          "（当 [[d_k]] = [[d_v]] = [[d_model]] / h 时，所有头加起来与一个全维度的头代价相同）。"),
     _self_attention_ops, _check_ops,
 )
@@ -188,10 +188,10 @@ def _check_table1(f):
 register(
     "cost.table1", "cost",
     Text("Complexity per layer (Table 1)", "每层复杂度（表 1）"),
-    _text("For long sequences the n^2 [[d_model]] term dominates. The paper's Table 1 compares this with "
-          "recurrent layers, O(n d^2) with n sequential steps, and convolutions, O(k n d^2); self-attention "
+    _text("For long sequences the [[n:sq]] [[d_model]] term dominates. The paper's Table 1 compares this with "
+          "recurrent layers, O(n d²) with n sequential steps, and convolutions, O(k n d²); self-attention "
           "needs O(1) sequential operations and its maximum path length between positions is O(1).",
-          "序列较长时 n^2 [[d_model]] 项占主导。论文表 1 将它与循环层 O(n d^2)（需要 n 步顺序计算）和卷积层 O(k n d^2) "
+          "序列较长时 [[n:sq]] [[d_model]] 项占主导。论文表 1 将它与循环层 O(n d²)（需要 n 步顺序计算）和卷积层 O(k n d²) "
           "比较；自注意力只需 O(1) 步顺序计算，任意两个位置之间的最长路径为 O(1)。", PAPER),
     _table1, _check_table1,
 )

@@ -53,9 +53,9 @@ def _causal(align):
 register(
     "masks.causal_top_left", "masks",
     Text("Causal mask, top-left aligned", "因果掩码（左上对齐）"),
-    Text("Query i may attend keys j <= i (0-based). With n != m this aligns the first query with the "
+    Text("Query i may attend keys j ≤ i (0-based). With n ≠ m this aligns the first query with the "
          "first key; it is what the decoder's self-attention uses (n = m there).",
-         "查询 i 只能关注 j <= i 的键（从 0 开始编号）。当 n != m 时，第一个查询与第一个键对齐；"
+         "查询 i 只能关注 j ≤ i 的键（从 0 开始编号）。当 n ≠ m 时，第一个查询与第一个键对齐；"
          "解码器自注意力（n = m）使用它。"),
     *_causal("top-left"),
 )
@@ -63,10 +63,10 @@ register(
 register(
     "masks.causal_bottom_right", "masks",
     Text("Causal mask, bottom-right aligned", "因果掩码（右下对齐）"),
-    Text("Query i may attend keys j <= i + (m - n): the last query sees every key, as when new queries "
+    Text("Query i may attend keys j ≤ i + (m − n): the last query sees every key, as when new queries "
          "continue a sequence whose earlier keys are cached. With n > m the first n - m queries see no "
          "key at all, which is an error, not a uniform row.",
-         "查询 i 可以关注 j <= i + (m - n) 的键：最后一个查询能看到所有键，适用于新查询接在已缓存键之后的情形。"
+         "查询 i 可以关注 j ≤ i + (m − n) 的键：最后一个查询能看到所有键，适用于新查询接在已缓存键之后的情形。"
          "当 n > m 时，前 n - m 个查询看不到任何键，这是错误，而不是均匀分布的一行。"),
     *_causal("bottom-right"),
 )
@@ -190,8 +190,8 @@ register(
     "masks.cross_attention", "masks",
     Text("Cross-attention (encoder-decoder attention)", "交叉注意力（编码器-解码器注意力）"),
     _text("Queries come from the decoder (Y, n rows); keys and values come from the encoder's output "
-          "([[memory]], m rows). The weights form an n x m matrix: one row per decoder position.",
-          "查询来自解码器（Y，n 行）；键和值来自编码器的输出（[[memory]]，m 行）。注意力权重是 n x m 矩阵：每个解码器位置一行。",
+          "([[memory]], m rows). The weights form an n × m matrix: one row per decoder position.",
+          "查询来自解码器（Y，n 行）；键和值来自编码器的输出（[[memory]]，m 行）。注意力权重是 n × m 矩阵：每个解码器位置一行。",
           PAPER),
     _cross, _check_cross,
 )

@@ -99,8 +99,8 @@ def _check_head_i(f):
 register(
     "seed.head_i", "multihead",
     Text("Output of head i (general case)", "一般情况：第 i 个头的输出"),
-    Text("With h heads, every head i gives a (2, 3) matrix Z_i. From the lecture notebook.",
-         "对于 h 个注意力头，每个头的输出 Z_i 都是 (2, 3) 矩阵。出自课程笔记。"),
+    Text("With h heads, every head i gives a (2, 3) matrix [[Z:i]]. From the lecture notebook.",
+         "对于 h 个注意力头，每个头的输出 [[Z:i]] 都是 (2, 3) 矩阵。出自课程笔记。"),
     _head_i, _check_head_i,
 )
 

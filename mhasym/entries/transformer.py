@@ -138,7 +138,7 @@ register(
     "tr.layer_norm", "transformer",
     Text("Layer normalisation", "层标准化（Layer Normalization）"),
     Text("Each position (row) is normalised over its [[d_model]] features: the variance divides by [[d_model]] "
-         "(biased), epsilon sits inside the square root, and gamma and beta are learned. "
+         "(biased), [[epsilon]] sits inside the square root, and [[gamma]] and [[beta]] are learned. "
          + NOTEBOOK_AND_PAPER.en,
          "每个位置（每一行）在其 [[d_model]] 个特征上标准化：方差除以 [[d_model]]（有偏估计），epsilon 在平方根之内，"
          "gamma 和 beta 是可学习参数。" + NOTEBOOK_AND_PAPER.zh),
