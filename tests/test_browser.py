@@ -134,7 +134,7 @@ def test_check_mark_opens_what_was_compared(browser, server):
     details.locator("summary").click()
     text = details.locator("p").inner_text()
     context.close()
-    assert "reference.scaled_dot_product_attention" in text and "max error" in text
+    assert "reference.scaled_dot_product_attention" in text and "最大误差" in text
 
 
 @pytest.mark.parametrize("query,page", [("多头注意力", "zh/"), ("缩放点积", "zh/"), ("concatenation", ""),
