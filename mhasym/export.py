@@ -73,8 +73,10 @@ def sty() -> str:
     lines += [
         "% A display that shrinks to the line width when a formula is wider.",
         r"\newsavebox{\mhbox}",
+        r"\newlength{\mhwidth}",
         r"\newcommand{\mhdisplay}[1]{\par\smallskip\noindent\sbox{\mhbox}{$\displaystyle #1$}%",
-        r"  \makebox[\linewidth]{\ifdim\wd\mhbox>\linewidth\resizebox{\linewidth}{!}{\usebox{\mhbox}}"
+        r"  \setlength{\mhwidth}{\linewidth}\ifdim\textwidth<\mhwidth\setlength{\mhwidth}{\textwidth}\fi",
+        r"  \makebox[\mhwidth]{\ifdim\wd\mhbox>\mhwidth\resizebox{\mhwidth}{!}{\usebox{\mhbox}}"
         r"\else\usebox{\mhbox}\fi}\par\smallskip}",
         r"\endinput",
     ]
@@ -106,6 +108,8 @@ def _preamble(cls: str, lang: str, options: str = "") -> list:
     lines = [rf"\documentclass{options}{{{cls}}}"]
     if cls == "article":
         lines.append(r"\usepackage[margin=2.2cm]{geometry}")
+    else:
+        lines.append(r"\usefonttheme[onlymath]{serif}")  # upright names in formulas match the math
     lines += [rf"\usepackage{{{STY}}}"]
     if lang == "zh":
         lines.append(r"\usepackage{CJKutf8}")
@@ -148,7 +152,8 @@ def slides(lang: str) -> str:
             r"\begin{frame}\titlepage\end{frame}"]
     for fid in SLIDES:
         f = catalog.formula(fid)
-        body += [rf"\begin{{frame}}{{{prose(f.title[lang])}}}", rf"\mhdisplay{{\input{{formulas/{f.id}.tex}}}}",
+        body += [rf"\begin{{frame}}{{{prose(f.title[lang])}}}",
+                 rf"{{\large\mhdisplay{{\input{{formulas/{f.id}.tex}}}}}}\bigskip",
                  rf"{{\small {prose(f.description[lang])}}}", r"\end{frame}"]
     return "\n".join(_preamble("beamer", lang) + [r"\begin{document}"] + _body(lang, body) + [r"\end{document}", ""])
 

@@ -24,7 +24,7 @@ WORDS = {
     "en": {"input": "input X", "head": "head", "concat": "Concat", "output": "output", "encoder": "Encoder",
            "decoder": "Decoder", "embedding": "Embedding", "positional": "Positional encoding",
            "self_attn": "Multi-head self-attention", "masked_attn": "Masked multi-head self-attention",
-           "cross_attn": "Multi-head attention over the encoder output", "ffn": "Feed-forward",
+           "cross_attn": "Attention over the encoder output", "ffn": "Feed-forward",
            "addnorm": "Add &amp; LayerNorm", "linear": "Linear + softmax", "inputs": "source tokens",
            "outputs": "target tokens (shifted right)", "top_left": "causal, top-left", "bottom_right":
            "causal, bottom-right", "query": "query i", "key": "key j", "position": "position",
@@ -53,9 +53,12 @@ def _text(x, y, s, size=14, anchor="middle", colour="#222", weight="normal"):
 
 def _sub(base, sub, sup=None):
     """A symbol with a subscript (and superscript) as SVG tspans."""
-    out = f"{escape(base)}<tspan baseline-shift='sub' font-size='70%'>{escape(str(sub))}</tspan>"
+    sub = escape(str(sub))
+    out = f"{escape(base)}<tspan baseline-shift='sub' font-size='70%'>{sub}</tspan>"
     if sup:
-        out += f"<tspan baseline-shift='super' font-size='70%'>{escape(sup)}</tspan>"
+        # stacked above the subscript: step back by the subscript's width
+        out += (f"<tspan dx='-{0.42 * len(sub):.2f}em' baseline-shift='super' font-size='70%'>{escape(sup)}</tspan>"
+                f"<tspan dx='{max(0.0, 0.42 * (len(sub) - len(sup))):.2f}em'></tspan>")
     return out
 
 
@@ -132,22 +135,24 @@ def multihead(lang: str = "en", heads: int = paper.BASE["h"]) -> str:
 
 
 def architecture(lang: str = "en", layers: int = paper.BASE["N"]) -> str:
-    """The encoder-decoder: N encoder layers (2 sublayers), N decoder layers (3 sublayers)."""
+    """The encoder-decoder: N encoder layers (2 sublayers), N decoder layers (3 sublayers);
+    the decoder's output goes through a linear layer and a softmax."""
     w = WORDS[lang]
-    width, height = 720, 620
+    top = 90  # room for the output above the decoder
     body = [ARROW_DEF]
 
-    def column(x, title, sublayers, bottom, top_label=None):
-        body.append(_text(x + 130, 24, f"{title} (N = {layers})", 16, weight="bold"))
-        body.append(_box(x, 40, 260, 60 + 62 * len(sublayers), "#f7f7f7", rx=12))
-        y = 60
+    def column(x, title, sublayers, bottom):
+        body.append(_text(x + 130, top - 12, f"{title} (N = {layers})", 16, weight="bold"))
+        body.append(_box(x, top, 260, 20 + 62 * len(sublayers), "#f7f7f7", rx=12))
+        y, centres = top + 20, []
         for text, colour in sublayers:
             body.append(_box(x + 20, y, 220, 30, colour))
-            body.append(_text(x + 130, y + 15, text, 12))
+            body.append(_text(x + 130, y + 15, text, 11.5))
             body.append(_box(x + 20, y + 32, 220, 22, "#fff3c4"))
             body.append(_text(x + 130, y + 43, w["addnorm"], 11))
+            centres.append(y + 15)
             y += 62
-        base = 100 + 62 * len(sublayers)
+        base = top + 20 + 62 * len(sublayers)
         body.append(_box(x + 20, base + 40, 220, 30, "#e8e8ff"))
         body.append(_text(x + 130, base + 55, w["positional"] + " ⊕", 12))
         body.append(_box(x + 20, base + 90, 220, 30, "#e8e8ff"))
@@ -155,16 +160,17 @@ def architecture(lang: str = "en", layers: int = paper.BASE["N"]) -> str:
         body.append(_text(x + 130, base + 140, bottom, 12, colour="#555"))
         body.append(_arrow(x + 130, base + 88, x + 130, base + 72))
         body.append(_arrow(x + 130, base + 38, x + 130, base + 2))
-        return base
+        return base, centres
 
-    column(30, w["encoder"], [(w["self_attn"], "#d7e8f7"), (w["ffn"], "#dff1da")], w["inputs"])
-    dec = column(420, w["decoder"], [(w["masked_attn"], "#f8dede"), (w["cross_attn"], "#d7e8f7"),
-                                     (w["ffn"], "#dff1da")], w["outputs"])
-    body.append(_arrow(290, 70, 440, 70 + 62 + 15))
-    body.append(_box(440, dec + 200, 220, 30, "#eeeeee"))
-    body.append(_text(550, dec + 215, w["linear"], 12))
-    body.append(_text(550, dec + 245, w["probabilities"], 12, colour="#555"))
-    return _svg(width, max(height, dec + 260), body, "Transformer architecture")
+    enc_base, enc = column(30, w["encoder"], [(w["self_attn"], "#d7e8f7"), (w["ffn"], "#dff1da")], w["inputs"])
+    dec_base, dec = column(420, w["decoder"], [(w["masked_attn"], "#f8dede"), (w["cross_attn"], "#d7e8f7"),
+                                               (w["ffn"], "#dff1da")], w["outputs"])
+    # the encoder's output feeds the decoder's second sublayer
+    body.append(_arrow(290, top + 20 + 62 * 2 - 40, 440, dec[1]))
+    body.append(_box(440, 14, 220, 30, "#eeeeee"))
+    body.append(_text(550, 29, w["linear"] + " → " + w["probabilities"], 11.5))
+    body.append(_arrow(640, top, 640, 46))
+    return _svg(720, dec_base + 160, body, "Transformer architecture")
 
 
 def _grid(x0, y0, values, cell, colour_of, labels=None):
@@ -220,25 +226,34 @@ def positional_encoding(lang: str = "en", positions: int = 40, d_model: int = 32
     return _svg(width, height, body, "positional encoding heatmap")
 
 
-def attention_weights(lang: str = "en", n: int = 5, m: int = 7, heads: int = 2, d_k: int = 4) -> str:
-    """Attention weights of each head for random queries and keys (fixed seed), causal bottom-right."""
+def attention_weights(lang: str = "en", weights=None, n: int = 5, m: int = 7, heads: int = 2, d_k: int = 4) -> str:
+    """Attention weights of each head as heatmaps with their values; masked keys are grey.
+
+    ``weights`` is a list of (n, m) matrices, one per head; without it, random queries and keys
+    (fixed seed) under a bottom-right causal mask.
+    """
     w = WORDS[lang]
-    g = np.random.default_rng(SEED)
-    q, k = g.normal(size=(heads, n, d_k)), g.normal(size=(heads, m, d_k))
-    mask = numeric.causal_mask(n, m, "bottom-right")
-    cell = 32
-    width, height = heads * (m * cell + 50) + 40, n * cell + 80
+    if weights is None:
+        g = np.random.default_rng(SEED)
+        q, k = g.normal(size=(heads, n, d_k)), g.normal(size=(heads, m, d_k))
+        mask = numeric.causal_mask(n, m, "bottom-right")
+        weights = [numeric.scaled_dot_product_attention(q[hd], k[hd], np.eye(m), mask) for hd in range(heads)]
+    n, m = weights[0].shape
+    cell = 34
+    width, height = len(weights) * (m * cell + 70) + 40, n * cell + 80
     body = []
-    for hd in range(heads):
-        weights = numeric.scaled_dot_product_attention(q[hd], k[hd], np.eye(m), mask)
-        x0 = 40 + hd * (m * cell + 50)
+    for hd, a in enumerate(weights):
+        x0 = 60 + hd * (m * cell + 70)
         body.append(_text(x0 + m * cell / 2, 16, f"{w['weights']} {hd + 1}", 13, weight="bold"))
-        body += _grid(x0, 32, weights, cell, lambda v: f"rgb({int(255 - 200 * v)},{int(255 - 150 * v)},255)")
+        body += _grid(x0, 32, a, cell, lambda v: "#e6e6e6" if v == 0 else
+                      f"rgb({int(255 - 200 * v)},{int(255 - 150 * v)},255)")
         for r in range(n):
             for c in range(m):
-                if weights[r, c] > 0:
-                    body.append(_text(x0 + (c + 0.5) * cell, 32 + (r + 0.5) * cell, f"{weights[r, c]:.2f}", 9))
+                label = f"{a[r, c]:.2f}" if a[r, c] > 0 else "0"
+                body.append(_text(x0 + (c + 0.5) * cell, 32 + (r + 0.5) * cell, label, 10,
+                                  colour="#999" if a[r, c] == 0 else "#222"))
         body.append(_text(x0 + m * cell / 2, 32 + n * cell + 14, w["key"], 12))
+        body.append(_text(x0 - 8, 32 + n * cell / 2, w["query"], 12, anchor="end"))
     return _svg(width, height, body, "attention weights")
 
 

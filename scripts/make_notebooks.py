@@ -30,10 +30,10 @@ USING = [
      "形状是计算出来的，头数也可以是符号："),
     ("code", 'print(mhasym.concat_shape(2, 3, 2), mhasym.concat_shape(2, 3, "h"), mhasym.concat_shape(100, 3, 8))',
      None),
-    ("md", "Attention itself is a matrix expression that keeps the textbook form:",
-     "注意力本身是一个保持教科书写法的矩阵表达式："),
-    ("code", "from mhasym import attention, notation\ns = attention.Sizes.of()\n"
-             'attention.head(s, notation.scalar("i"))', None),
+    ("md", "Attention itself is a matrix expression; the package's printer writes it in textbook form:",
+     "注意力本身是一个矩阵表达式；包里的打印器把它写成教科书的形式："),
+    ("code", "from IPython.display import Math\nfrom mhasym import attention, notation\ns = attention.Sizes.of()\n"
+             'head_i = attention.head(s, notation.scalar("i"))\nMath(mhasym.latex(head_i))', None),
     ("md", "Every formula has a check; here is what one compared:",
      "每个公式都有验证；下面是其中一个比较的内容："),
     ("code", 'print(mhasym.formula("mha.multihead").check().summary())', None),
@@ -62,9 +62,11 @@ NUMBERS = [
              'print("shape", got.shape, "max difference", np.abs(got - want).max())', None),
     ("md", "The weights of each head: every row sums to 1 and masked keys get exactly 0.",
      "每个头的注意力权重：每一行和为 1，被屏蔽的键权重恰好为 0。"),
-    ("code", "from IPython.display import SVG\nSVG(figures.attention_weights(LANG))", None),
-    ("code", "weights = numeric.scaled_dot_product_attention(x_q @ w_q[0], x_kv @ w_k[0], np.eye(m), mask)\n"
-             'print(weights.round(3))\nprint("row sums", weights.sum(axis=1).round(12))', None),
+    ("code", "# attention with V = I gives the weight matrix of a head\n"
+             "weights = [numeric.scaled_dot_product_attention(x_q @ w_q[i], x_kv @ w_k[i], np.eye(m), mask)\n"
+             "           for i in range(h)]\n"
+             'print("row sums", [w.sum(axis=1).round(12).tolist() for w in weights])', None),
+    ("code", "from IPython.display import SVG\nSVG(figures.attention_weights(LANG, weights))", None),
     ("md", "The positional encoding that is added to the embeddings:", "加到词嵌入上的位置编码："),
     ("code", "SVG(figures.positional_encoding(LANG))", None),
 ]
