@@ -22,6 +22,7 @@ import difflib
 import re
 import sys
 import importlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Callable
@@ -54,8 +55,8 @@ _ENTRY_MODULES = (
 MARKER = re.compile(r"\[\[([^\[\]]+)\]\]")
 
 
-@dataclass(frozen=True)
-class Text:
+@dataclass(frozen=True, eq=False)
+class Text(Mapping):
     """A text in English and Chinese: ``t.en``, ``t.zh`` or ``t["zh"]``.
 
     Symbols are marked ``[[d_k]]`` (a name that :func:`inline` knows): the site and the notes
@@ -72,6 +73,12 @@ class Text:
         if lang not in LANGUAGES:
             raise MhasymError(f"unknown language {lang!r}; use 'en' or 'zh'")
         return getattr(self, lang)
+
+    def __iter__(self):
+        return iter(LANGUAGES)
+
+    def __len__(self) -> int:
+        return len(LANGUAGES)
 
     def plain(self, lang: str = "en") -> str:
         """The text with its symbol markers written as plain text (``W^O``, ``sqrt(d_k)``)."""

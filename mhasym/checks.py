@@ -40,6 +40,11 @@ class CheckResult:
     tolerance: float | None = None
     detail: str = ""
 
+    @property
+    def ok(self) -> bool:
+        """The same as ``passed``."""
+        return self.passed
+
     def summary(self) -> str:
         """One line: id, status, what was compared, sizes, seed, max error, detail."""
         extras = []

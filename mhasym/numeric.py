@@ -224,6 +224,14 @@ def _param(p, path, shape):
     return x
 
 
+def _vector_param(p, path, d: int):
+    """A vector of ``p`` given as (d,) or (1, d); returned as (1, d)."""
+    x = _part(p, path)
+    if np.ndim(x) == 2 and np.shape(x)[0] == 1:
+        return _param(p, path, (1, d))
+    return _param(p, path, (d,))[None, :]
+
+
 def _attention_params(p, block: str, d_model: int):
     w_q = _param(p, (block, "w_q"), (None, d_model, None))
     h, d_k = w_q.shape[0], w_q.shape[2]
@@ -243,12 +251,11 @@ def _layer_params(p, d_model: int, blocks, norms: int):
         heads.append(dims)
     w_1 = _param(p, ("ffn", "w_1"), (d_model, None))
     d_ff = w_1.shape[1]
-    ffn = [w_1, _param(p, ("ffn", "b_1"), (d_ff,))[None, :], _param(p, ("ffn", "w_2"), (d_ff, d_model)),
-           _param(p, ("ffn", "b_2"), (d_model,))[None, :]]
+    ffn = [w_1, _vector_param(p, ("ffn", "b_1"), d_ff), _param(p, ("ffn", "w_2"), (d_ff, d_model)),
+           _vector_param(p, ("ffn", "b_2"), d_model)]
     norm = []
     for k in range(1, norms + 1):
-        norm += [_param(p, (f"norm_{k}", "gamma"), (d_model,))[None, :],
-                 _param(p, (f"norm_{k}", "beta"), (d_model,))[None, :]]
+        norm += [_vector_param(p, (f"norm_{k}", "gamma"), d_model), _vector_param(p, (f"norm_{k}", "beta"), d_model)]
     return values, ffn, norm, heads
 
 
