@@ -76,7 +76,7 @@ def sty() -> str:
         r"\newlength{\mhwidth}",
         r"\newcommand{\mhdisplay}[1]{\par\smallskip\noindent\sbox{\mhbox}{$\displaystyle #1$}%",
         r"  \setlength{\mhwidth}{\linewidth}\ifdim\textwidth<\mhwidth\setlength{\mhwidth}{\textwidth}\fi",
-        r"  \makebox[\mhwidth]{\ifdim\wd\mhbox>\mhwidth\resizebox{\mhwidth}{!}{\usebox{\mhbox}}"
+        r"  \centerline{\ifdim\wd\mhbox>\mhwidth\resizebox{\mhwidth}{!}{\usebox{\mhbox}}"
         r"\else\usebox{\mhbox}\fi}\par\smallskip}",
         r"\endinput",
     ]
@@ -153,7 +153,7 @@ def slides(lang: str) -> str:
     for fid in SLIDES:
         f = catalog.formula(fid)
         body += [rf"\begin{{frame}}{{{prose(f.title[lang])}}}",
-                 rf"{{\large\mhdisplay{{\input{{formulas/{f.id}.tex}}}}}}\bigskip",
+                 rf"{{\large\mhdisplay{{\input{{formulas/{f.id}.tex}}}}}}\medskip",
                  rf"{{\small {prose(f.description[lang])}}}", r"\end{frame}"]
     return "\n".join(_preamble("beamer", lang) + [r"\begin{document}"] + _body(lang, body) + [r"\end{document}", ""])
 

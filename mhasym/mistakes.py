@@ -434,9 +434,10 @@ def _layer_mistakes():
 
     def show_constant():
         S, B = sp.IndexedBase(sp.Symbol("S")), sp.IndexedBase(sp.Symbol("B"))
+        filled_scores = sp.IndexedBase(sp.Symbol("S_filled"))
         i, j = notation.scalar("i"), notation.scalar("j")
         filled = sp.Piecewise((S[i, j], sp.Eq(B[i, j], 1)), (-sp.Pow(10, 9, evaluate=False), True), evaluate=False)
-        return Relation(S[i, j], filled)
+        return Relation(filled_scores[i, j], filled)
 
     layer = lambda x: reference.encoder_layer(x["x"], x["p"], "post", eps)  # noqa: E731
     decoder = lambda x: reference.decoder_layer(x["x"], x["memory"], x["p_dec"], "post", eps)  # noqa: E731

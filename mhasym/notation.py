@@ -53,6 +53,7 @@ SCALARS = {
     "P_base": r"P_{\text{base}}",
     "P_big": r"P_{\text{big}}",
     "C_self": r"C_{\text{self-attn}}",
+    "S_filled": r"\tilde{S}",  # scores after a masked fill
     "mu": r"\mu",
     "sigma": r"\sigma",
 }
@@ -91,6 +92,7 @@ MATRICES = {
     "P": ("P", None, None),  # a permutation matrix
     "Z": ("Z", None, None),
     "Z_concat": ("Z", r"\text{concatenated}", None),
+    "normed": (r"\tilde{X}", None, None),  # a sublayer's normalised input (pre-LN), numbered
     "head": (r"\mathrm{head}", None, None),
     "memory": ("H", r"\text{enc}", None),
 }
@@ -229,8 +231,8 @@ GLOSSARY = [
     ("W_V:i", ("d_model", "d_v"), "value projection of head i", "第 i 个头的值投影矩阵"),
     ("Z:i", ("n", "d_v"), "output of head i (the notebook's [[Z:i]]; the paper's [[head:i]])",
      "第 i 个头的输出（课程笔记中的 [[Z:i]]，论文中的 [[head:i]]）"),
-    ("W_O", (("h", "d_v"), "d_model"), "output projection after the concatenation (the paper's W^O)",
-     "拼接之后的输出投影（论文中的 W^O）"),
+    ("W_O", (("h", "d_v"), "d_model"), "output projection after the concatenation (the paper's [[W_O]])",
+     "拼接之后的输出投影（论文中的 [[W_O]]）"),
     ("M", ("n", "m"), "additive mask: 0 where the query may attend the key, minus infinity elsewhere",
      "加性掩码：允许关注处为 0，其余为负无穷"),
     ("W:1", ("d_model", "d_ff"), "first weight of the feed-forward network", "前馈网络的第一个权重矩阵"),

@@ -81,12 +81,18 @@ def layer_norm(s: Sizes, X, k: int, eps=None, *, unbiased=False, eps_inside=True
                      unbiased=unbiased, eps_inside=eps_inside)
 
 
-def sublayer(x, f, norm: str, ln):
-    """``LayerNorm(x + f(x))`` (post-LN) or ``x + f(LayerNorm(x))`` (pre-LN)."""
+def sublayer(x, f, norm: str, ln, name=None):
+    """``LayerNorm(x + f(x))`` (post-LN) or ``x + f(LayerNorm(x))`` (pre-LN).
+
+    ``name`` (an index) names the normalised input of a pre-LN sublayer for display.
+    """
     check_norm(norm)
     if norm == "post":
         return ln(Residual(x, f(x)))
-    return Residual(x, f(ln(x)))
+    normed = ln(x)
+    if name is not None:
+        normed = Let(notation.matrix("normed", *x.shape, name), normed)
+    return Residual(x, f(normed))
 
 
 def _self_attention(s: Sizes, X, mask=None, expand=True):
@@ -108,10 +114,12 @@ def encoder_layer(s: Sizes, X, norm: str = "post", eps=None, *, expand: bool = T
 
     ``steps=True`` names the intermediate result H (for display).
     """
-    H = sublayer(X, lambda z: _self_attention(s, z, expand=expand), norm, lambda z: layer_norm(s, z, 1, eps))
+    step = (lambda k: k) if steps else (lambda k: None)
+    H = sublayer(X, lambda z: _self_attention(s, z, expand=expand), norm, lambda z: layer_norm(s, z, 1, eps), step(1))
     if steps:
         H = Let(notation.matrix("H", *H.shape), H)
-    return sublayer(H, lambda z: feed_forward(s, z, expand=expand), norm, lambda z: layer_norm(s, z, 2, eps))
+    return sublayer(H, lambda z: feed_forward(s, z, expand=expand), norm, lambda z: layer_norm(s, z, 2, eps),
+                    step(2))
 
 
 def decoder_layer(s: Sizes, Y, memory, norm: str = "post", eps=None, mask=None, *,
@@ -123,11 +131,13 @@ def decoder_layer(s: Sizes, Y, memory, norm: str = "post", eps=None, mask=None, 
     def named(H, k):
         return Let(notation.matrix("H", *H.shape, k), H) if steps else H
 
+    step = (lambda k: k) if steps else (lambda k: None)
     H1 = named(sublayer(Y, lambda z: _self_attention(s, z, mask, expand), norm,
-                        lambda z: layer_norm(s, z, 1, eps)), 1)
+                        lambda z: layer_norm(s, z, 1, eps), step(1)), 1)
     H2 = named(sublayer(H1, lambda z: _cross_attention(s, z, memory, expand), norm,
-                        lambda z: layer_norm(s, z, 2, eps)), 2)
-    return sublayer(H2, lambda z: feed_forward(s, z, expand=expand), norm, lambda z: layer_norm(s, z, 3, eps))
+                        lambda z: layer_norm(s, z, 2, eps), step(2)), 2)
+    return sublayer(H2, lambda z: feed_forward(s, z, expand=expand), norm, lambda z: layer_norm(s, z, 3, eps),
+                    step(3))
 
 
 def pe_angle(pos, two_i, d_model):

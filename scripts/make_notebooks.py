@@ -49,9 +49,11 @@ NUMBERS = [
     ("md", "The formula, from the catalog:", "目录中的公式："),
     ("code", 'import numpy as np\nimport mhasym\nfrom mhasym import numeric, reference, figures\n'
              'mhasym.formula("attention.masked")', None),
-    ("md", "Five decoder positions attend seven encoder positions (n is not m), two heads, a causal mask "
-           "aligned bottom-right. The compiled symbolic model and the independent NumPy reference agree:",
-     "五个解码器位置关注七个编码器位置（n 不等于 m），两个头，右下对齐的因果掩码。编译后的符号模型与独立的 NumPy 参考实现一致："),
+    ("md", "Five new positions attend seven positions (n is not m: the first two are earlier positions "
+           "whose keys are kept), two heads, a causal mask aligned bottom-right. The compiled symbolic "
+           "model and the independent NumPy reference agree:",
+     "五个新位置关注七个位置（n 不等于 m：前两个是保留了键的更早位置），两个头，右下对齐的因果掩码。"
+     "编译后的符号模型与独立的 NumPy 参考实现一致："),
     ("code", "rng = np.random.default_rng(0)\nn, m, d_model, h, d_k, d_v = 5, 7, 8, 2, 3, 4\n"
              "x_q, x_kv = rng.normal(size=(n, d_model)), rng.normal(size=(m, d_model))\n"
              "w_q, w_k = rng.normal(size=(h, d_model, d_k)), rng.normal(size=(h, d_model, d_k))\n"

@@ -174,7 +174,9 @@ def _cross():
     head = attention.head(s, i, Y, memory, expand=False)
     Q, K, _ = head.operands
     weights = Softmax(attention.Scaled(attention.MatMul(Q, attention.Transpose(K)), sp.sqrt(s.d_k)))
-    return Aligned(Relation(attention.head_symbol(s, i), head), Relation(ShapeOf(weights), Shape(*weights.shape)))
+    A_i = notation.matrix("A", *weights.shape, i)
+    return Aligned(Relation(attention.head_symbol(s, i), head), Relation(A_i, weights),
+                   Relation(ShapeOf(A_i), Shape(*weights.shape)))
 
 
 def _check_cross(f):

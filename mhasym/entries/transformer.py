@@ -140,8 +140,8 @@ register(
     Text("Each position (row) is normalised over its [[d_model]] features: the variance divides by [[d_model]] "
          "(biased), [[epsilon]] sits inside the square root, and [[gamma]] and [[beta]] are learned. "
          + NOTEBOOK_AND_PAPER.en,
-         "每个位置（每一行）在其 [[d_model]] 个特征上标准化：方差除以 [[d_model]]（有偏估计），epsilon 在平方根之内，"
-         "gamma 和 beta 是可学习参数。" + NOTEBOOK_AND_PAPER.zh),
+         "每个位置（每一行）在其 [[d_model]] 个特征上标准化：方差除以 [[d_model]]（有偏估计），[[epsilon]] 在平方根之内，"
+         "[[gamma]] 和 [[beta]] 是可学习参数。" + NOTEBOOK_AND_PAPER.zh),
     _layer_norm, _check_layer_norm,
 )
 
@@ -265,10 +265,13 @@ LAYERS = {
                               "相同的三个子层，层标准化作用在每个子层的输入上。")),
 }
 
+NOT_THE_PAPER = Text("Pre-LN is not the paper's formula (see the post-LN version).",
+                     "Pre-LN 不是论文中的公式（见 Post-LN 版本）。")
+
 for (kind, norm), (title, description) in LAYERS.items():
+    tail = NOTEBOOK_AND_PAPER if norm == "post" else NOT_THE_PAPER
     register(f"tr.{kind}_layer" + ("" if norm == "post" else "_pre"), "transformer", title,
-             Text(description.en + " " + NOTEBOOK_AND_PAPER.en, description.zh + NOTEBOOK_AND_PAPER.zh),
-             *_layer(kind, norm))
+             Text(description.en + " " + tail.en, description.zh + tail.zh), *_layer(kind, norm))
 
 
 def _stack(kind):
