@@ -80,6 +80,11 @@ class Sizes:
     def W_O(self, block: str = ""):
         return notation.matrix(f"W{block}_O", self.h * self.d_v, self.d_model)
 
+    def qkv(self):
+        """The queries, keys and values of one head: Q (n, d_k), K (m, d_k), V (m, d_v)."""
+        return (notation.matrix("Q", self.n, self.d_k), notation.matrix("K", self.m, self.d_k),
+                notation.matrix("V", self.m, self.d_v))
+
     def mask(self):
         return notation.matrix("M", self.n, self.m)
 

@@ -46,18 +46,13 @@ def _sizes(values: dict | None = None):
     return attention.Sizes.of(**(values or {}))
 
 
-def _qkv(s):
-    return (notation.matrix("Q", s.n, s.d_k), notation.matrix("K", s.m, s.d_k),
-            notation.matrix("V", s.m, s.d_v))
-
-
 def _scores(s, scale=None):
-    Q, K, _ = _qkv(s)
+    Q, K, _ = s.qkv()
     return Scaled(MatMul(Q, Transpose(K)), sp.sqrt(s.d_k) if scale is None else scale)
 
 
 def _lhs(s):
-    Q, K, V = _qkv(s)
+    Q, K, V = s.qkv()
     return attention.attention_call(Q, K, V)
 
 
@@ -70,7 +65,7 @@ def _attention_variant(build: Callable, extra_args=()):
 
     def run(x, sizes):
         s = _sizes(sizes)
-        Q, K, V = _qkv(s)
+        Q, K, V = s.qkv()
         args = [Q, K, V] + [a(s) for a in extra_args]
         values = [x["q"], x["k"], x["v"]] + [a.value(x, sizes) for a in extra_args]
         return compile_function(args, build(s))(*values)
@@ -94,37 +89,37 @@ _MASK_INVERTED = _Arg(lambda s: notation.matrix("M", s.n, s.m),
 
 
 def _scale_d_model(s):
-    _, _, V = _qkv(s)
+    _, _, V = s.qkv()
     return MatMul(Softmax(_scores(s, sp.sqrt(s.d_model))), V)
 
 
 def _softmax_columns(s):
-    _, _, V = _qkv(s)
+    _, _, V = s.qkv()
     return MatMul(Softmax(_scores(s), axis=0), V)
 
 
 def _v_times_a(s):
-    _, _, V = _qkv(s)
+    _, _, V = s.qkv()
     return V, Softmax(_scores(s))
 
 
 def _a_transposed_v(s):
-    _, _, V = _qkv(s)
+    _, _, V = s.qkv()
     return Transpose(Softmax(_scores(s))), V
 
 
 def _keys_as_values(s):
-    _, K, _ = _qkv(s)
+    _, K, _ = s.qkv()
     return MatMul(Softmax(_scores(s)), K)
 
 
 def _mask_after_softmax(s):
-    _, _, V = _qkv(s)
+    _, _, V = s.qkv()
     return MatMul(HadamardProduct(Softmax(_scores(s)), notation.matrix("B", s.n, s.m)), V)
 
 
 def _mask_inverted(s):
-    _, _, V = _qkv(s)
+    _, _, V = s.qkv()
     return MatMul(Softmax(MatAdd(_scores(s), notation.matrix("M", s.n, s.m))), V)
 
 
@@ -153,14 +148,9 @@ def _shape_checked(factors):
 
 # Multi-head mistakes: built from the model's heads with one piece changed.
 
-def _mh_symbols(s):
-    X_q, X_kv = notation.matrix("X", s.n, s.d_model), notation.matrix("X_kv", s.m, s.d_model)
-    weights = [s.W(kind, i) for kind in "QKV" for i in s.head_indices()]
-    return X_q, X_kv, weights
-
-
-def _mh_values(x):
-    return [x["x_q"], x["x_kv"], *x["w_q"], *x["w_k"], *x["w_v"]]
+def _inputs(s):
+    """The query and key/value sequences of a multi-head block."""
+    return notation.matrix("X", s.n, s.d_model), notation.matrix("X_kv", s.m, s.d_model)
 
 
 def _heads(s, X_q, X_kv):
@@ -170,10 +160,9 @@ def _heads(s, X_q, X_kv):
 def _run_multihead(build):
     def run(x, sizes):
         s = _sizes(sizes)
-        X_q, X_kv, weights = _mh_symbols(s)
-        expr = build(s, X_q, X_kv)
-        args = [X_q, X_kv, *weights, s.W_O()]
-        return compile_function(args, expr)(*_mh_values(x), x["w_o"])
+        X_q, X_kv = _inputs(s)
+        run = compile_function([X_q, X_kv, *attention.weights(s)], build(s, X_q, X_kv))
+        return run(x["x_q"], x["x_kv"], *x["w_q"], *x["w_k"], *x["w_v"], x["w_o"])
 
     return run
 
@@ -198,7 +187,7 @@ def _reshape_without_transpose(s, X_q, X_kv):
 def _wrong_general(build_name):
     def wrong():
         s = _sizes({"h": 2})
-        X_q, X_kv, _ = _mh_symbols(s)
+        X_q, X_kv = _inputs(s)
         lhs = attention.multi_head_call(s)
         if build_name == "summed":
             return Relation(lhs, MatMul(MatAdd(attention.head_symbol(s, 1), attention.head_symbol(s, 2)), s.W_O()))
@@ -241,7 +230,7 @@ def _make():
 
     def summed_run(x, sizes):
         s = _sizes(sizes)
-        X_q, X_kv, _ = _mh_symbols(s)
+        X_q, X_kv = _inputs(s)
         _summed(s, X_q, X_kv)
         raise MhasymError("shape check passed unexpectedly")  # pragma: no cover
 
@@ -299,14 +288,9 @@ def detect(mistake: Mistake, sizes: dict | None = None, seed: int = SEED) -> Che
 
 # Mistakes around attention: LayerNorm placement and formula, positional encoding, decoder wiring, masks.
 
-def _layer_sizes(sizes):
-    return transformer.Sizes.of(**{k: sizes[k] for k in transformer.DIMS})
-
-
 def _compiled_layer(kind, norm, sizes, mask=True, cross_queries_from_memory=False):
     """A layer built from the symbolic pieces, with one wiring choice changed, compiled."""
-    s = transformer.Sizes(notation.dim("n"), notation.dim("m"), notation.dim("d_model"), sizes["h"],
-                          notation.dim("d_k"), notation.dim("d_v"), notation.dim("d_ff"))
+    s = transformer.Sizes.of(h=sizes["h"])
     X, memory = s.X("X", s.n), notation.matrix("memory", s.m, s.d_model)
     norms = [w for k in (1, 2, 3) for w in s.norm_weights(k)][: 4 if kind == "encoder" else 6]
     if kind == "encoder":
@@ -345,11 +329,11 @@ def _layer_mistakes():
     t = Text
     eps = 1e-5
     d_k = lambda x: x["p"]["self_attn"]["w_q"].shape[2]  # noqa: E731
-    ln_sym = lambda **kw: transformer.layer_norm(_sizes_ln(), notation.matrix("X", "n", "d_model"), 1, **kw)  # noqa: E731
+    ln_sym = lambda **kw: transformer.layer_norm(transformer.Sizes.of(), notation.matrix("X", "n", "d_model"), 1, **kw)  # noqa: E731
 
     def ln_run(**flags):
         def run(x, sizes):
-            s = _sizes_ln()
+            s = transformer.Sizes.of()
             X = notation.matrix("X", "n", "d_model")
             f = compile_function([X, *s.norm_weights(1), transformer.epsilon()], ln_sym(**flags))
             g = x["p"]["norm_1"]
@@ -464,10 +448,6 @@ def _layer_mistakes():
                 "masks.boolean_to_additive", "layer", show_constant, constant_mask,
                 lambda x: reference.scaled_dot_product_attention(x["q"], x["k"], x["v"], x["empty_row_mask"])),
     ]
-
-
-def _sizes_ln():
-    return transformer.Sizes.of()
 
 
 MISTAKES = _make()

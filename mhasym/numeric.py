@@ -89,7 +89,7 @@ def _additive_mask(mask, n: int, m: int) -> np.ndarray:
 @lru_cache(maxsize=None)
 def _sdpa(masked: bool):
     s = attention.Sizes.of()
-    Q, K, V = (notation.matrix(x, r, c) for x, r, c in (("Q", s.n, s.d_k), ("K", s.m, s.d_k), ("V", s.m, s.d_v)))
+    Q, K, V = s.qkv()
     M = s.mask() if masked else None
     expr = attention.scaled_dot_product(Q, K, V, M)
     return compile_function([Q, K, V, s.d_k] + ([M] if masked else []), expr, "attention")
@@ -259,14 +259,9 @@ def _layer_params(p, d_model: int, blocks, norms: int):
     return values, ffn, norm, heads
 
 
-def _layer_sizes(h: int):
-    return transformer.Sizes(notation.dim("n"), notation.dim("m"), notation.dim("d_model"), h,
-                             notation.dim("d_k"), notation.dim("d_v"), notation.dim("d_ff"))
-
-
 @lru_cache(maxsize=32)
 def _encoder(h: int, norm: str):
-    s = _layer_sizes(h)
+    s = transformer.Sizes.of(h=h)
     X = s.X("X", s.n)
     expr = transformer.encoder_layer(s, X, norm)
     args = [X, *attention.weights(s.attention(s.n, s.n)), *s.ffn_weights(),
@@ -289,7 +284,7 @@ def encoder_layer(x, p, norm: str = "post", eps=1e-5) -> np.ndarray:
 
 @lru_cache(maxsize=32)
 def _decoder(h: int, norm: str):
-    s = _layer_sizes(h)
+    s = transformer.Sizes.of(h=h)
     Y, memory = s.X("Y", s.n), notation.matrix("memory", s.m, s.d_model)
     M = notation.matrix("M", s.n, s.n)
     expr = transformer.decoder_layer(s, Y, memory, norm, mask=M)

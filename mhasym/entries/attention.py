@@ -20,12 +20,6 @@ def _text(en, zh, source=None):
     return Text(en + (" " + source.en if source else ""), zh + (source.zh if source else ""))
 
 
-def _qkv(s=None):
-    s = s or attention.Sizes.of()
-    return (notation.matrix("Q", s.n, s.d_k), notation.matrix("K", s.m, s.d_k),
-            notation.matrix("V", s.m, s.d_v))
-
-
 def _numeric_sizes(*names):
     return {k: SIZES[k] for k in names}
 
@@ -34,7 +28,7 @@ def _numeric_sizes(*names):
 
 def _sdpa(masked: bool):
     s = attention.Sizes.of()
-    Q, K, V = _qkv(s)
+    Q, K, V = s.qkv()
     M = s.mask() if masked else None
     lhs = attention.attention_call(Q, K, V) if not masked else attention.Apply(
         "Attention", (s.n, s.d_v), Q, K, V, M)
@@ -44,7 +38,7 @@ def _sdpa(masked: bool):
 def _check_sdpa(masked: bool):
     def check(f):
         s = attention.Sizes.of()
-        Q, K, V = _qkv(s)
+        Q, K, V = s.qkv()
         args = [Q, K, V, s.d_k] + ([s.mask()] if masked else [])
         run = compile_function(args, f.expr.rhs)
         x = attention_inputs()
@@ -119,14 +113,14 @@ register(
 
 def _attention_shapes():
     s = attention.Sizes.of()
-    Q, K, V = _qkv(s)
+    Q, K, V = s.qkv()
     out = attention.attention_call(Q, K, V)
     return Group(*(Relation(x, Space(*x.shape), "in") for x in (Q, K, V, out)))
 
 
 def _check_attention_shapes(f):
     s = attention.Sizes.of()
-    Q, K, V = _qkv(s)
+    Q, K, V = s.qkv()
     symbolic = attention.scaled_dot_product(Q, K, V).shape
     x = attention_inputs()
     got = reference.scaled_dot_product_attention(x["q"], x["k"], x["v"]).shape
@@ -226,8 +220,7 @@ def _check_multihead(f):
     s = attention.Sizes.of(**SIZES)
     X_q, X_kv = notation.matrix("X", s.n, s.d_model), notation.matrix("X_kv", s.m, s.d_model)
     expr = attention.multi_head(s, X_q, X_kv)
-    weights = [s.W(kind, i) for kind in "QKV" for i in s.head_indices()]
-    run = compile_function([X_q, X_kv, *weights, s.W_O()], expr)
+    run = compile_function([X_q, X_kv, *attention.weights(s)], expr)
     x = attention_inputs()
     got = run(x["x_q"], x["x_kv"], *x["w_q"], *x["w_k"], *x["w_v"], x["w_o"])
     want = reference.multi_head_attention(x["x_q"], x["x_kv"], x["w_q"], x["w_k"], x["w_v"], x["w_o"])

@@ -11,7 +11,7 @@ from ..catalog import Text, register
 from ..checks import SEED, SIZES, CheckResult, attention_inputs, compare_arrays
 from ..compile import compile_function
 from ..expressions import Aligned, Relation, Shape, ShapeOf, Softmax
-from .attention import PAPER, _qkv, _text
+from .attention import PAPER, _text
 
 MASK_SIZES = [(4, 7), (7, 4), (5, 5)]  # (n, m): fewer queries, more queries, equal
 
@@ -100,7 +100,7 @@ register(
 def _attention_with(M_values, x):
     """The catalog's masked attention formula, compiled, with an additive mask of numbers."""
     s = attention.Sizes.of()
-    Q, K, V = _qkv(s)
+    Q, K, V = s.qkv()
     from ..catalog import formula
 
     run = compile_function([Q, K, V, s.d_k, s.mask()], formula("attention.masked").expr.rhs)
