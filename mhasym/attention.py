@@ -31,9 +31,6 @@ from .errors import MhasymError
 from .expressions import Apply, Concat, Elided, Softmax, Scaled
 from .shapes import fmt, require, size
 
-DIMS = ("n", "m", "d_model", "h", "d_k", "d_v")
-
-
 @dataclass(frozen=True)
 class Sizes:
     """The sizes of one attention block; each a positive int or a SymPy symbol.
@@ -93,7 +90,6 @@ class Sizes:
             raise MhasymError(f"explicit heads need a numeric h, got {fmt(self.h)}")
         return range(1, self.h + 1)
 
-
 def plain_name(expr) -> str:
     """A short plain-text name for error messages: ``W^O``, ``W^Q_2``, ``operand``."""
     if isinstance(expr, notation.NamedMatrix):
@@ -109,12 +105,10 @@ def plain_name(expr) -> str:
         return " ".join(plain_name(a) for a in expr.args)
     return "operand"
 
-
 def product(a, b):
     """``a b`` as a matrix product, after checking that the inner sizes agree."""
     require(plain_name(b), f"rows (the columns of {plain_name(a)})", a.shape[1], b.shape[0])
     return MatMul(a, b)
-
 
 def scaled_dot_product(Q, K, V, mask=None, *, scale=None):
     """``softmax(Q K^T / sqrt(d_k) + M) V``; ``mask`` is the additive mask M (or None).
@@ -132,11 +126,9 @@ def scaled_dot_product(Q, K, V, mask=None, *, scale=None):
         scores = MatAdd(scores, mask)
     return MatMul(Softmax(scores), V)
 
-
 def attention_call(Q, K, V):
     """``Attention(Q, K, V)`` as a named call (the left-hand side of its definition)."""
     return Apply("Attention", (Q.shape[0], V.shape[1]), Q, K, V)
-
 
 def head(sizes: Sizes, i, X_q=None, X_kv=None, mask=None, *, expand: bool = True, block: str = ""):
     """Head ``i``: ``Attention(X_q W_i^Q, X_kv W_i^K, X_kv W_i^V)``, expanded or as a call."""
@@ -147,11 +139,9 @@ def head(sizes: Sizes, i, X_q=None, X_kv=None, mask=None, *, expand: bool = True
         return scaled_dot_product(Q, K, V, mask)
     return attention_call(Q, K, V)
 
-
 def head_symbol(sizes: Sizes, i):
     """The matrix ``head_i`` of shape (n, d_v)."""
     return notation.matrix("head", sizes.n, sizes.d_v, i)
-
 
 def multi_head(sizes: Sizes, X_q=None, X_kv=None, mask=None, W_O=None, block: str = ""):
     """``Concat(head_1, ..., head_h) W^O`` with every head expanded (numeric h)."""
@@ -160,18 +150,15 @@ def multi_head(sizes: Sizes, X_q=None, X_kv=None, mask=None, W_O=None, block: st
     require("W^O", "rows", sizes.h * sizes.d_v, W_O.shape[0], "h*d_v")
     return MatMul(Concat(*heads), W_O)
 
-
 def weights(sizes: Sizes, block: str = "") -> list:
     """The weight symbols of one attention block in the order W^Q_1..h, W^K_1..h, W^V_1..h, W^O."""
     return [sizes.W(kind, i, block) for kind in "QKV" for i in sizes.head_indices()] + [sizes.W_O(block)]
-
 
 def multi_head_general(sizes: Sizes):
     """``Concat(head_1, ..., head_h) W^O`` for any h, with the middle heads elided."""
     first, last = head_symbol(sizes, 1), head_symbol(sizes, sizes.h)
     middle = Elided(sizes.n, (sizes.h - 2) * sizes.d_v)
     return MatMul(Concat(first, middle, last), sizes.W_O())
-
 
 def multi_head_call(sizes: Sizes):
     """``MultiHead(Q, K, V)`` as a named call."""

@@ -31,8 +31,6 @@ from .errors import MhasymError
 from .expressions import Apply, Call, Frac, LayerNorm, Let, ReLU, Residual, RowVector
 
 NORMS = ("post", "pre")
-DIMS = attention.DIMS + ("d_ff",)
-
 
 @dataclass(frozen=True)
 class Sizes(attention.Sizes):
@@ -54,15 +52,12 @@ class Sizes(attention.Sizes):
     def norm_weights(self, k: int):
         return notation.matrix("gamma", 1, self.d_model, k), notation.matrix("beta", 1, self.d_model, k)
 
-
 def check_norm(norm: str) -> None:
     if norm not in NORMS:
         raise MhasymError(f"norm must be 'post' or 'pre', got {norm!r}")
 
-
 def epsilon():
     return notation.scalar("epsilon")
-
 
 def feed_forward(s: Sizes, X, *, expand: bool = True):
     """``max(0, X W_1 + b_1) W_2 + b_2`` (or the call ``FFN(X)``)."""
@@ -73,13 +68,11 @@ def feed_forward(s: Sizes, X, *, expand: bool = True):
     hidden = ReLU(MatAdd(attention.product(X, W1), RowVector(b1, rows)))
     return MatAdd(attention.product(hidden, W2), RowVector(b2, rows))
 
-
 def layer_norm(s: Sizes, X, k: int, eps=None, *, unbiased=False, eps_inside=True):
     """LayerNorm number ``k`` of a layer (its own gamma_k and beta_k)."""
     gamma, beta = s.norm_weights(k)
     return LayerNorm(X, gamma, beta, epsilon() if eps is None else eps,
                      unbiased=unbiased, eps_inside=eps_inside)
-
 
 def sublayer(x, f, norm: str, ln, name=None):
     """``LayerNorm(x + f(x))`` (post-LN) or ``x + f(LayerNorm(x))`` (pre-LN).
@@ -94,20 +87,17 @@ def sublayer(x, f, norm: str, ln, name=None):
         normed = Let(notation.matrix("normed", *x.shape, name), normed)
     return Residual(x, f(normed))
 
-
 def _self_attention(s: Sizes, X, mask=None, expand=True):
     a = s.attention(X.shape[0], X.shape[0])
     if not expand:
         return Apply("MultiHead", X.shape, X, X, X, *([] if mask is None else [mask]))
     return attention.multi_head(a, X, X, mask)
 
-
 def _cross_attention(s: Sizes, X, memory, expand=True):
     a = s.attention(X.shape[0], memory.shape[0])
     if not expand:
         return Apply("MultiHead", X.shape, X, memory, memory)
     return attention.multi_head(a, X, memory, block="x")
-
 
 def encoder_layer(s: Sizes, X, norm: str = "post", eps=None, *, expand: bool = True, steps: bool = False):
     """Self-attention then feed-forward, each wrapped in a residual connection and LayerNorm.
@@ -120,7 +110,6 @@ def encoder_layer(s: Sizes, X, norm: str = "post", eps=None, *, expand: bool = T
         H = Let(notation.matrix("H", *H.shape), H)
     return sublayer(H, lambda z: feed_forward(s, z, expand=expand), norm, lambda z: layer_norm(s, z, 2, eps),
                     step(2))
-
 
 def decoder_layer(s: Sizes, Y, memory, norm: str = "post", eps=None, mask=None, *,
                   expand: bool = True, steps: bool = False):
@@ -139,11 +128,9 @@ def decoder_layer(s: Sizes, Y, memory, norm: str = "post", eps=None, mask=None, 
     return sublayer(H2, lambda z: feed_forward(s, z, expand=expand), norm, lambda z: layer_norm(s, z, 3, eps),
                     step(3))
 
-
 def pe_angle(pos, two_i, d_model):
     """The angle ``pos / 10000^(2i / d_model)`` shared by columns 2i and 2i+1."""
     return pos / sp.Integer(10000) ** (two_i / d_model)
-
 
 def pe_entry(pos, column, d_model):
     """Entry (pos, column) of the sinusoidal encoding: sin in even columns, cos in odd ones."""
@@ -155,13 +142,11 @@ def pe_entry(pos, column, d_model):
     return sp.Piecewise((sp.sin(pe_angle(pos, column, d_model)), even),
                         (sp.cos(pe_angle(pos, column - 1, d_model)), True))
 
-
 def pe_definition():
     """``PE(pos, 2i) = sin(pos / 10000^(2i/d_model))`` and ``PE(pos, 2i+1) = cos(...)``, as written."""
     pos, i, d_model = notation.scalar("pos"), notation.scalar("i"), notation.dim("d_model")
     angle = Frac(pos, sp.Pow(10000, Frac(2 * i, d_model), evaluate=False))
     return ((Call("PE", pos, 2 * i), sp.sin(angle)), (Call("PE", pos, 2 * i + 1), sp.cos(angle)))
-
 
 def embedding_input(s: Sizes, rows):
     """``X = E_tokens sqrt(d_model) + PE``: embedded tokens, scaled, plus positions."""
