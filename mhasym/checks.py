@@ -26,6 +26,15 @@ SEED = 20251219
 TOLERANCE = 1e-10
 
 
+# Names of the kinds of check, and the words of a check's facts, for the site and the notes.
+KIND_NAMES = {
+    "en": {"numeric": "compared with numbers", "shape": "shape check", "identity": "proven by SymPy",
+           "caught": "wrong version caught"},
+    "zh": {"numeric": "数值比对", "shape": "形状检查", "identity": "SymPy 证明", "caught": "错误写法被检出"},
+}
+FACT_WORDS = {"en": {"seed": "seed", "max_error": "max error"}, "zh": {"seed": "随机种子", "max_error": "最大误差"}}
+
+
 @dataclass(frozen=True)
 class CheckResult:
     """What a check compared, at which sizes and seed, and the largest difference."""
@@ -44,6 +53,23 @@ class CheckResult:
     def ok(self) -> bool:
         """The same as ``passed``."""
         return self.passed
+
+    def kind_name(self, lang: str = "en") -> str:
+        """The kind of check in words: "compared with numbers", "数值比对", ..."""
+        return KIND_NAMES[lang].get(self.kind, self.kind)
+
+    def facts(self, lang: str = "en") -> list:
+        """Sizes, seed, max error and detail as plain-text parts, for the site and the notes."""
+        words, parts = FACT_WORDS[lang], []
+        if self.sizes:
+            parts.append(", ".join(f"{k} = {v}" for k, v in self.sizes.items()))
+        if self.seed is not None:
+            parts.append(f"{words['seed']} {self.seed}")
+        if self.max_error is not None:
+            parts.append(f"{words['max_error']} {self.max_error:.1e}")
+        if self.detail:
+            parts.append(self.detail)
+        return parts
 
     def summary(self) -> str:
         """One line: id, status, what was compared, sizes, seed, max error, detail."""

@@ -31,14 +31,12 @@ SLIDES = [
 
 WORDS = {
     "en": {"title": "Multi-head attention and the Transformer", "subtitle": "Formulas generated and checked by mhasym",
-           "checked": "Checked", "max_error": "max error", "seed": "seed", "wrong": "Wrong", "right": "right formula",
+           "checked": "Checked", "wrong": "Wrong",
            "notation": "Notation and conventions", "symbol": "Symbol", "shape": "Shape", "meaning": "Meaning",
-           "slides": "Multi-head attention", "kinds": {"numeric": "compared with numbers", "shape": "shape check",
-                                                       "identity": "proven by SymPy", "caught": "wrong version caught"}},
+           "slides": "Multi-head attention"},
     "zh": {"title": "多头注意力与 Transformer", "subtitle": "由 mhasym 生成并验证的公式",
-           "checked": "已验证", "max_error": "最大误差", "seed": "随机种子", "wrong": "错误写法", "right": "正确公式",
-           "notation": "符号与约定", "symbol": "符号", "shape": "形状", "meaning": "含义", "slides": "多头注意力",
-           "kinds": {"numeric": "数值比对", "shape": "形状检查", "identity": "SymPy 证明", "caught": "错误写法被检出"}},
+           "checked": "已验证", "wrong": "错误写法",
+           "notation": "符号与约定", "symbol": "符号", "shape": "形状", "meaning": "含义", "slides": "多头注意力"},
 }
 
 _SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_", "{": r"\{",
@@ -91,17 +89,8 @@ def snippet(f, lang: str) -> str:
 
 
 def _check_line(result, lang: str) -> str:
-    w = WORDS[lang]
-    parts = [f"{w['kinds'].get(result.kind, result.kind)}: {escape(result.compared)}"]
-    if result.sizes:
-        parts.append(escape(", ".join(f"{k} = {v}" for k, v in result.sizes.items())))
-    if result.seed is not None:
-        parts.append(f"{w['seed']} {result.seed}")
-    if result.max_error is not None:
-        parts.append(f"{w['max_error']} {result.max_error:.1e}")
-    if result.detail:
-        parts.append(escape(result.detail))
-    return rf"{{\footnotesize\textit{{{w['checked']}}} --- " + "; ".join(parts) + "}"
+    parts = [f"{result.kind_name(lang)}: {escape(result.compared)}"] + [escape(p) for p in result.facts(lang)]
+    return rf"{{\footnotesize\textit{{{WORDS[lang]['checked']}}} --- " + "; ".join(parts) + "}"
 
 
 def _preamble(cls: str, lang: str, options: str = "") -> list:

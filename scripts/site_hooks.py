@@ -39,6 +39,7 @@ sys.path.insert(0, str(ROOT))
 
 import mhasym  # noqa: E402
 from mhasym import catalog, figures, notation  # noqa: E402
+from mhasym.checks import KIND_NAMES  # noqa: E402
 
 log = logging.getLogger("mkdocs.hooks.mhasym")
 
@@ -48,19 +49,14 @@ if ".ipynb" not in mkdocs.utils.markdown_extensions:
     mkdocs.utils.markdown_extensions = (*mkdocs.utils.markdown_extensions, ".ipynb")
 
 LABELS = {
-    "en": {"checked": "checked", "rejected": "rejected by the checks", "seed": "seed", "max_error": "max error",
+    "en": {"checked": "checked", "rejected": "rejected by the checks",
            "copy": "copy LaTeX", "copied": "copied", "wrong": "wrong",
-           "check_failed": "check FAILED", "symbol": "symbol", "shape": "shape", "meaning": "meaning",
+           "symbol": "symbol", "shape": "shape", "meaning": "meaning",
            "formulas": "formulas", "section": "section", "kinds": "checks"},
-    "zh": {"checked": "已验证", "rejected": "被验证拒绝", "seed": "随机种子", "max_error": "最大误差",
+    "zh": {"checked": "已验证", "rejected": "被验证拒绝",
            "copy": "复制 LaTeX", "copied": "已复制", "wrong": "错误写法",
-           "check_failed": "验证失败", "symbol": "符号", "shape": "形状", "meaning": "含义",
+           "symbol": "符号", "shape": "形状", "meaning": "含义",
            "formulas": "公式数", "section": "章节", "kinds": "验证"},
-}
-KINDS = {
-    "en": {"numeric": "compared with numbers", "shape": "shape check", "identity": "proven by SymPy",
-           "caught": "wrong version caught"},
-    "zh": {"numeric": "数值比对", "shape": "形状检查", "identity": "SymPy 证明", "caught": "错误写法被检出"},
 }
 
 
@@ -153,16 +149,9 @@ def _math(tex: str, display: bool) -> str:
 
 
 def _check_html(result, lang, wrong=False) -> str:
-    labels, kinds = LABELS[lang], KINDS[lang]
-    parts = [f"<b>{kinds.get(result.kind, result.kind)}</b>: {html.escape(result.compared)}"]
-    if result.sizes:
-        parts.append(html.escape(", ".join(f"{k} = {v}" for k, v in result.sizes.items())))
-    if result.seed is not None:
-        parts.append(f"{labels['seed']} {result.seed}")
-    if result.max_error is not None:
-        parts.append(f"{labels['max_error']} {result.max_error:.1e}")
-    if result.detail:
-        parts.append(html.escape(result.detail))
+    labels = LABELS[lang]
+    parts = [f"<b>{result.kind_name(lang)}</b>: {html.escape(result.compared)}"]
+    parts += [html.escape(p) for p in result.facts(lang)]
     mark = f"✗ {labels['rejected']}" if wrong else f"✓ {labels['checked']}"
     return (f'<details class="mhasym-check"><summary>{mark}</summary>'
             f'<p>{"; ".join(parts)}</p></details>')
@@ -216,7 +205,7 @@ def _checks_table(lang: str) -> str:
         kinds = {}
         for r in results:
             kinds[r.kind] = kinds.get(r.kind, 0) + 1
-        kind_text = ", ".join(f"{KINDS[lang][k]} {v}" for k, v in kinds.items())
+        kind_text = ", ".join(f"{KIND_NAMES[lang][k]} {v}" for k, v in kinds.items())
         rows.append(f"<tr><td>{html.escape(names[0] if lang == 'en' else names[1])}</td><td>{len(entries)}</td>"
                     f"<td>{html.escape(kind_text)}</td></tr>")
     return (f'<table class="mhasym-checks"><thead><tr><th>{labels["section"]}</th><th>{labels["formulas"]}</th>'
