@@ -177,9 +177,12 @@ def compile_pdf(folder: Path, name: str) -> Path:
     return folder / f"{name}.pdf"
 
 
-def export_latex(out, lang: str = "en", pdf: bool = False) -> Path:
+def export_latex(out, lang: str = "en", pdf: bool = False, results: dict | None = None) -> Path:
     """Write formulas/<id>.tex, mhasym-notation.sty, notes.tex and slides.tex into ``out``
-    (and their PDFs with ``pdf=True``). Returns the folder."""
+    (and their PDFs with ``pdf=True``). Returns the folder.
+
+    ``results`` ({id: CheckResult}) are checks already run, e.g. by the site build; the others run now.
+    """
     if lang not in WORDS:
         raise MhasymError(f"unknown language {lang!r}; use 'en' or 'zh'")
     out = _target(out)
@@ -191,7 +194,7 @@ def export_latex(out, lang: str = "en", pdf: bool = False) -> Path:
     except OSError as exc:
         raise MhasymError(f"cannot write to {out}: {exc.strerror}") from None
     try:
-        results = {f.id: f.check() for f in catalog.formulas()}
+        results = {f.id: (results or {}).get(f.id) or f.check() for f in catalog.formulas()}
         failed = [r.summary() for r in results.values() if not r.passed]
         if failed:
             raise MhasymError(f"a check failed, nothing exported: {failed[0]}")

@@ -332,7 +332,7 @@ def _downloads() -> dict:
         for lang in ("en", "zh"):
             folder = GENERATED / "export" / lang
             try:
-                export_latex(folder, lang, pdf=True)
+                export_latex(folder, lang, pdf=True, results=_CHECKS)
             except mhasym.MhasymError as exc:
                 raise PluginError(f"lecture notes ({lang}): {exc}") from None
             archive = io.BytesIO()
