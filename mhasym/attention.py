@@ -128,7 +128,7 @@ def scaled_dot_product(Q, K, V, mask=None, *, scale=None):
 
 def attention_call(Q, K, V):
     """``Attention(Q, K, V)`` as a named call (the left-hand side of its definition)."""
-    return Apply("Attention", (Q.shape[0], V.shape[1]), Q, K, V)
+    return Apply("Attention", Q.shape[0], V.shape[1], Q, K, V)
 
 def head(sizes: Sizes, i, X_q=None, X_kv=None, mask=None, *, expand: bool = True, block: str = ""):
     """Head ``i``: ``Attention(X_q W_i^Q, X_kv W_i^K, X_kv W_i^V)``, expanded or as a call."""
@@ -157,14 +157,13 @@ def weights(sizes: Sizes, block: str = "") -> list:
 def multi_head_general(sizes: Sizes):
     """``Concat(head_1, ..., head_h) W^O`` for any h, with the middle heads elided."""
     first, last = head_symbol(sizes, 1), head_symbol(sizes, sizes.h)
-    middle = Elided(sizes.n, (sizes.h - 2) * sizes.d_v)
+    i = notation.scalar("i")
+    middle = Elided(sizes.n, (sizes.h - 2) * sizes.d_v, head_symbol(sizes, i), i, 2, sizes.h - 1)
     return MatMul(Concat(first, middle, last), sizes.W_O())
 
 def multi_head_call(sizes: Sizes):
     """``MultiHead(Q, K, V)`` as a named call."""
-    return Apply(
-        "MultiHead",
-        (sizes.n, sizes.d_model),
+    return Apply("MultiHead", sizes.n, sizes.d_model,
         sizes.X_q(),
         sizes.X_kv("K"),
         sizes.X_kv("V"),

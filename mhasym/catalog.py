@@ -92,7 +92,7 @@ class Formula:
     """One catalog entry. ``.expr`` and ``.latex`` are built on first use."""
 
     def __init__(self, id: str, section: str, title: Text, description: Text,
-                 build: Callable, check: Callable):
+                 build: Callable, check: Callable, right: str | None = None):
         if section not in SECTIONS:
             raise MhasymError(f"formula {id!r}: unknown section {section!r}")
         self.id = id
@@ -101,6 +101,7 @@ class Formula:
         self.description = description
         self._build = build
         self._check = check
+        self._right = right
         self.module = None  # the entries module that registered it (set by register)
 
     @cached_property
@@ -121,9 +122,25 @@ class Formula:
 
         return latex(self.expr, **settings) if settings else self.latex
 
-    def check(self):
-        """Run the check; returns a :class:`~mhasym.checks.CheckResult`."""
-        result = self._check(self)
+    @property
+    def right(self):
+        """For a mistake: the catalog entry of its right formula; None for other entries."""
+        return formula(self._right) if self._right else None
+
+    def check(self, expr=None, *, sizes=None):
+        """Run the check on ``expr`` (a relation of the same form; ``f.expr`` by default).
+
+        The check reads the object it is given: ``f.check(expr=wrong)`` runs the wrong version
+        through the same comparison, and fails. ``sizes`` replaces the check's sizes where the
+        check compares numbers. Returns a :class:`~mhasym.checks.CheckResult`.
+        """
+        from .checks import failed
+
+        expr = self.expr if expr is None else expr
+        try:
+            result = self._check(self, expr, sizes)
+        except Exception as exc:  # a version that breaks the check's own code fails, in one line
+            result = failed(self.id, "numeric", "the formula", sizes or {}, exc)
         if result.id != self.id:
             raise MhasymError(f"check of {self.id} reported for {result.id}")
         return result
@@ -138,11 +155,11 @@ class Formula:
 _REGISTRY: dict = {}
 
 
-def register(id: str, section: str, title: Text, description: Text, build, check) -> Formula:
-    """Add an entry; ids are unique."""
+def register(id: str, section: str, title: Text, description: Text, build, check, right=None) -> Formula:
+    """Add an entry; ids are unique. ``check(f, expr, sizes)`` checks ``expr`` as a version of ``f``."""
     if id in _REGISTRY:
         raise MhasymError(f"formula id {id!r} is registered twice")
-    entry = Formula(id, section, title, description, build, check)
+    entry = Formula(id, section, title, description, build, check, right)
     entry.module = sys._getframe(1).f_globals.get("__name__")
     _REGISTRY[id] = entry
     return entry

@@ -48,6 +48,7 @@ class CheckResult:
     max_error: float | None = None
     tolerance: float | None = None
     detail: str = ""
+    refused: bool = False  # the formula did not run or gave another shape: no numbers were compared
 
     @property
     def ok(self) -> bool:
@@ -139,7 +140,7 @@ def compare_arrays(fid, compared, got, want, sizes=None, seed=None, tolerance=TO
     err = max_error(got, want)
     return CheckResult(
         fid, "numeric", compared, err <= tolerance, dict(sizes or {}), seed,
-        None if detail else err, tolerance, detail,
+        None if detail else err, tolerance, detail, refused=bool(detail),
     )
 
 
@@ -166,9 +167,17 @@ def identity(fid, compared, difference, sizes=None):
 LAYER_SIZES = {"n": 4, "m": 7, "d_model": 8, "h": 2, "d_k": 3, "d_v": 5, "d_ff": 11}
 
 
-def layer_parameters(sizes: dict = LAYER_SIZES, seed: int = SEED, decoder: bool = False) -> dict:
-    """Random parameters ``p`` of an encoder (or decoder) layer, laid out as the numeric API takes them."""
+def layer_parameters(sizes: dict = LAYER_SIZES, seed: int = SEED, decoder: bool = False, fill: bool = True) -> dict:
+    """Random parameters ``p`` of an encoder (or decoder) layer, laid out as the reference takes them.
+
+    ``fill=False`` gives arrays of zeros that are never written (for counting entries at the paper's sizes)."""
     g = rng(seed)
+    if not fill:
+        class _Zeros:
+            @staticmethod
+            def normal(size):
+                return np.zeros(size)
+        g = _Zeros()
     d_model, h, d_k, d_v, d_ff = (sizes[k] for k in ("d_model", "h", "d_k", "d_v", "d_ff"))
 
     def attention_block():
@@ -190,3 +199,146 @@ def count_parameters(p) -> int:
     if isinstance(p, dict):
         return sum(count_parameters(v) for v in p.values())
     return int(np.asarray(p).size)
+
+
+# Running a formula's own object (see mhasym.evaluate) and naming its inputs.
+
+EPSILON = 1e-5  # LayerNorm's epsilon in the checks (PyTorch's default)
+
+
+class Inputs:
+    """Arrays for the free symbols of a formula: ``table[key]`` lists candidate arrays for a
+    matrix named ``key`` (head-indexed keys give one array per head); the one whose shape is
+    the symbol's shape is used. A symbol with no array of its shape gets the leading block of
+    a larger one when a wrong formula asks for another shape (``W^O`` with d_v rows), and
+    otherwise stops the check with a one-line error."""
+
+    def __init__(self, table: dict, scalars: dict | None = None, layers=None):
+        self.table, self.scalars, self.layers = table, dict(scalars or {}), layers
+
+    def __call__(self, path, symbol):
+        import sympy as sp
+
+        from .errors import MhasymError
+
+        if isinstance(symbol, sp.Symbol):
+            if symbol.name in self.scalars:
+                return self.scalars[symbol.name]
+            raise MhasymError(f"no value for the scalar {symbol.name}")
+        table = self.table
+        if path and self.layers is not None:
+            table = self.layers(path)
+        key = getattr(symbol, "key", symbol.name)
+        index = getattr(symbol, "index", None)
+        shape = tuple(int(d) for d in symbol.shape)
+        found = table.get(key, [])
+        found = found(index) if callable(found) else found
+        for array in found:
+            if array.shape == shape:
+                return array
+        for array in found:
+            if array.ndim == 2 and array.shape[0] >= shape[0] and array.shape[1] >= shape[1]:
+                return array[: shape[0], : shape[1]]
+        raise MhasymError(f"no input for {symbol.name} of shape {shape}")
+
+
+def _per_head(stack):
+    def pick(index):
+        if index is None or not index.is_Integer or not 1 <= int(index) <= len(stack):
+            return []
+        return [stack[int(index) - 1]]
+    return pick
+
+
+def attention_bindings(x: dict) -> Inputs:
+    """Inputs of attention formulas from :func:`attention_inputs`: Q, K, V of one head or the
+    sequences X (n rows) and X_kv (m rows), the weights of every head, masks."""
+    additive = np.where(x["mask"], 0.0, -np.inf)
+    return Inputs({
+        "Q": [x["q"], x["x_q"]], "K": [x["k"], x["x_kv"]], "V": [x["v"], x["x_kv"]],
+        "X": [x["x_q"]], "Y": [x["x_q"]], "X_kv": [x["x_kv"]], "memory": [x["x_kv"]],
+        "W_Q": _per_head(x["w_q"]), "W_K": _per_head(x["w_k"]), "W_V": _per_head(x["w_v"]), "W_O": [x["w_o"]],
+        "M": [additive], "B": [x["mask"].astype(float)],
+    }, {"epsilon": EPSILON})
+
+
+def block_table(block: dict) -> dict:
+    """The symbols of one attention block's weights, in the layout of :func:`layer_parameters`."""
+    return {"W_Q": _per_head(block["w_q"]), "W_K": _per_head(block["w_k"]), "W_V": _per_head(block["w_v"]),
+            "W_O": [block["w_o"]]}
+
+
+def layer_table(p: dict) -> dict:
+    """The symbols of a layer's own parameters (W_1, b_1, W_2, b_2, gamma_k, beta_k): the one place that
+    says which entry of the layout of :func:`layer_parameters` each symbol is."""
+    ffn = p["ffn"]
+    norms = sorted(k for k in p if k.startswith("norm_"))
+    return {
+        "W": lambda i: [[ffn["w_1"], ffn["w_2"]][int(i) - 1]] if i in (1, 2) else [],
+        "b": lambda i: [[ffn["b_1"], ffn["b_2"]][int(i) - 1][None, :]] if i in (1, 2) else [],
+        "gamma": lambda i: [p[f"norm_{int(i)}"]["gamma"][None, :]] if f"norm_{i}" in norms else [],
+        "beta": lambda i: [p[f"norm_{int(i)}"]["beta"][None, :]] if f"norm_{i}" in norms else [],
+    }
+
+
+def layer_bindings(x, memory, params, mask=None) -> Inputs:
+    """Inputs of layer formulas: the sequences, an additive causal mask, and ``params`` (one layer's
+    parameters, or a list, one per layer of a stack). The k-th MultiHead call of a layer takes
+    ``self_attn`` (k = 1) or ``cross_attn`` (k = 2); FFN its ``ffn``; gamma_k, beta_k its ``norm_k``."""
+    stack = params if isinstance(params, list) else [params]
+    n = x.shape[0]
+    causal = np.where(np.tril(np.ones((n, n), bool)), 0.0, -np.inf)
+    top = {"X": [x], "Y": [x], "Q": [x], "memory": [memory], "M_causal": [causal], "M": [causal]}
+
+    def layers(path):
+        p, rest = stack[0], list(path)
+        if rest and rest[0][0] in ("EncoderLayer", "DecoderLayer"):
+            k = rest.pop(0)[1]
+            if k > len(stack):
+                return {}
+            p = stack[k - 1]
+        if not rest:
+            return {**top, **layer_table(p)}
+        name, k = rest[0]
+        if name == "MultiHead":
+            block = ["self_attn", "cross_attn"][k - 1] if k <= 2 else None
+            return block_table(p[block]) if block in p else {}
+        if name == "FFN":
+            return layer_table(p)
+        return {}
+
+    return Inputs({**top, **layer_table(stack[0])}, {"epsilon": EPSILON}, layers)
+
+
+def run_formula(f, expr, sizes: dict, inputs, functions=None):
+    """``expr`` (a version of formula ``f``) evaluated at ``sizes`` on ``inputs``; named calls are
+    unfolded through the catalog, where ``f``'s own id now means ``expr``. Returns (array, via)."""
+    from .catalog import formula
+    from .evaluate import evaluate
+
+    def definitions(fid):
+        return expr if fid == f.id else formula(fid).expr
+
+    got, program = evaluate(expr, sizes, inputs, functions, definitions)
+    return np.asarray(got, dtype=float), [v for v in program.via if v != f.id]
+
+
+def via_text(via) -> str:
+    return f" (via {', '.join(via)})" if via else ""
+
+
+def numeric(f, expr, what: str, sizes: dict, inputs, want, *, seed=SEED, functions=None, shown_sizes=None):
+    """A numeric check: ``expr`` run at ``sizes`` on ``inputs`` against ``want``. A formula that
+    does not run (a shape error, a call with no definition) fails with the reason."""
+    shown = dict(shown_sizes or sizes)
+    try:
+        got, via = run_formula(f, expr, sizes, inputs, functions)
+    except Exception as exc:  # any error of a wrong version is a failed check, said in one line
+        return failed(f.id, "numeric", what, shown, exc, seed)
+    return compare_arrays(f.id, what + via_text(via), got, want, shown, seed)
+
+
+def failed(fid, kind, what, sizes, exc, seed=None) -> CheckResult:
+    """A check whose formula did not run: ``refused`` says so."""
+    message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return CheckResult(fid, kind, what, False, dict(sizes), seed, detail=f"did not run: {message}", refused=True)

@@ -24,6 +24,11 @@ from .errors import MhasymError
 from .shapes import equal, fmt
 
 
+def _str(name) -> Str:
+    """A name kept in ``args`` as SymPy's ``Str``, so that ``e.func(*e.args) == e``."""
+    return name if isinstance(name, Str) else Str(name)
+
+
 def _matrix(arg, what: str):
     if not isinstance(arg, (MatrixExpr, MatrixBase)):
         raise MhasymError(f"{what} must be a matrix, got {type(arg).__name__}")
@@ -47,6 +52,12 @@ class Softmax(Displayable, MatrixExpr):
     axis = property(lambda self: int(self.args[1]))
     shape = property(lambda self: self.args[0].shape)
 
+    def _entry(self, i, j, **kwargs):
+        k = sp.Dummy("k", integer=True)
+        if self.axis == 1:
+            return sp.exp(self.arg[i, j]) / sp.Sum(sp.exp(self.arg[i, k]), (k, 0, self.shape[1] - 1))
+        return sp.exp(self.arg[i, j]) / sp.Sum(sp.exp(self.arg[k, j]), (k, 0, self.shape[0] - 1))
+
 
 class Scaled(Displayable, MatrixExpr):
     """A matrix divided by a scalar, printed as a fraction: ``Q K^T / sqrt(d_k)``."""
@@ -68,13 +79,33 @@ class Elided(Displayable, MatrixExpr):
 
     Its width counts the columns of the blocks it stands for, so the shape of
     the whole concatenation stays exact: ``Z_1, Z_2, ..., Z_h`` has ``3h``
-    columns.
+    columns. ``Elided(rows, cols, term, i, lower, upper)`` also says which blocks
+    it stands for (``term`` at ``i = lower .. upper``); once the bounds are numbers,
+    ``Concat(...).doit()`` writes them out.
+
+    >>> from mhasym.notation import matrix, dim, scalar
+    >>> h, i = dim("h"), scalar("i")
+    >>> head = lambda k: matrix("head", 2, 3, k)
+    >>> c = Concat(head(1), Elided(2, 3 * (h - 2), head(i), i, 2, h - 1), head(h))
+    >>> c.xreplace({h: 3}).doit().blocks
+    (head_1, head_2, head_3)
     """
 
-    def __new__(cls, rows, cols):
-        return sp.Basic.__new__(cls, sp.sympify(rows), sp.sympify(cols))
+    def __new__(cls, rows, cols, *family):
+        if family and len(family) != 4:
+            raise MhasymError(f"Elided takes rows, cols and optionally term, index, lower, upper; got {2 + len(family)} arguments")
+        return sp.Basic.__new__(cls, sp.sympify(rows), sp.sympify(cols), *(sp.sympify(a) for a in family))
 
     shape = property(lambda self: (self.args[0], self.args[1]))
+
+    def blocks(self):
+        """The blocks it stands for, once its bounds are numbers; None otherwise."""
+        if len(self.args) == 2:
+            return None
+        term, index, lower, upper = self.args[2:]
+        if not (lower.is_Integer and upper.is_Integer):
+            return None
+        return [term.xreplace({index: sp.Integer(k)}) for k in range(int(lower), int(upper) + 1)]
 
 
 class Concat(Displayable, MatrixExpr):
@@ -99,6 +130,20 @@ class Concat(Displayable, MatrixExpr):
     def shape(self):
         return self.args[0].shape[0], sp.expand(sp.Add(*[b.shape[1] for b in self.args]))
 
+    def doit(self, **hints):
+        """Elided runs with numeric bounds written out; explicit blocks joined into one matrix."""
+        blocks = []
+        for b in self.args:
+            b = b.doit(**hints) if hints.get("deep", True) else b
+            written = b.blocks() if isinstance(b, Elided) else None
+            if written is not None:
+                blocks += [w.doit(**hints) for w in written]
+            elif not (isinstance(b, Elided) and b.shape[1] == 0):
+                blocks.append(b)
+        if all(isinstance(b, MatrixBase) for b in blocks):
+            return sp.ImmutableMatrix(sp.Matrix.hstack(*blocks))
+        return self.func(*blocks)
+
     @property
     def is_explicit(self) -> bool:
         """True when every block is a matrix of entries (or an elided run of them)."""
@@ -111,9 +156,8 @@ class Apply(Displayable, MatrixExpr):
     The shape of the result is given, since the name alone does not fix it.
     """
 
-    def __new__(cls, name: str, shape, *operands):
-        rows, cols = shape
-        return sp.Basic.__new__(cls, Str(name), sp.sympify(rows), sp.sympify(cols), *operands)
+    def __new__(cls, name, rows, cols, *operands):
+        return sp.Basic.__new__(cls, _str(name), sp.sympify(rows), sp.sympify(cols), *operands)
 
     name = property(lambda self: self.args[0].name)
     operands = property(lambda self: self.args[3:])
@@ -144,10 +188,11 @@ class Relation(Displayable, sp.Basic):
 
     OPS = {"=": "=", "in": r"\in", "approx": r"\approx", "equiv": r"\equiv"}
 
-    def __new__(cls, lhs, rhs, op: str = "="):
-        if op not in cls.OPS:
-            raise MhasymError(f"unknown relation {op!r}")
-        return sp.Basic.__new__(cls, lhs, rhs, Str(op))
+    def __new__(cls, lhs, rhs, op="="):
+        op = _str(op)
+        if op.name not in cls.OPS:
+            raise MhasymError(f"unknown relation {op.name!r}")
+        return sp.Basic.__new__(cls, sp.sympify(lhs), sp.sympify(rhs), op)
 
     lhs = property(lambda self: self.args[0])
     rhs = property(lambda self: self.args[1])
@@ -329,21 +374,43 @@ class Stack(Displayable, MatrixExpr):
     """N layers applied one after the other, each with its own parameters:
     ``(Layer_N o ... o Layer_1)(X)``."""
 
-    def __new__(cls, name: str, count, X):
+    def __new__(cls, name, count, X):
         _matrix(X, "stack input")
-        return sp.Basic.__new__(cls, Str(name), sp.sympify(count), X)
+        return sp.Basic.__new__(cls, _str(name), sp.sympify(count), X)
 
     name = property(lambda self: self.args[0].name)
     count = property(lambda self: self.args[1])
     X = property(lambda self: self.args[2])
     shape = property(lambda self: self.args[2].shape)
 
+    def doit(self, **hints):
+        """With a numeric count: the layers as nested calls, layer 1 innermost."""
+        X = self.X.doit(**hints) if hints.get("deep", True) else self.X
+        if not self.count.is_Integer:
+            return self.func(self.args[0], self.count, X)
+        out = X
+        for _ in range(int(self.count)):
+            out = Apply(self.args[0], *X.shape, out)
+        return out
 
-class MatSum(Displayable, sp.Basic):
-    """``sum_{index=lower}^{upper} term`` of matrices (for display and identities)."""
+
+class MatSum(Displayable, MatrixExpr):
+    """``sum_{index=lower}^{upper} term`` of matrices; ``doit`` with numeric bounds writes the terms out."""
 
     def __new__(cls, term, index, lower, upper):
+        _matrix(term, "summed term")
         return sp.Basic.__new__(cls, term, index, sp.sympify(lower), sp.sympify(upper))
+
+    shape = property(lambda self: self.args[0].shape)
+
+    def doit(self, **hints):
+        """With numeric bounds: the sum of the terms."""
+        term, index, lower, upper = self.args
+        if not (lower.is_Integer and upper.is_Integer):
+            return self
+        from sympy.matrices.expressions import MatAdd
+
+        return MatAdd(*(term.xreplace({index: sp.Integer(k)}) for k in range(int(lower), int(upper) + 1))).doit(**hints)
 
 
 # Scalar forms kept as written. SymPy would reorder ``x - mu`` into ``-mu + x`` and turn
@@ -408,11 +475,49 @@ class Times(_Written):
         return sp.Mul(*self.args)
 
 
+class Power(_Written):
+    """``a^{b}`` kept as written (``10^{6}``, not 1000000)."""
+
+    nargs = 2
+    precedence = PRECEDENCE["Pow"]
+
+    def value(self):
+        return self.args[0] ** self.args[1]
+
+
+class Neg(_Written):
+    """``-a`` kept as written."""
+
+    nargs = 1
+    precedence = PRECEDENCE["Add"]
+
+    def value(self):
+        return -self.args[0]
+
+
+class Scientific(_Written):
+    """``m \\cdot 10^{k}``: a number in scientific notation, e.g. ``63.0 \\cdot 10^{6}``."""
+
+    nargs = 2
+    precedence = PRECEDENCE["Mul"]
+
+    def value(self):
+        return self.args[0] * sp.Integer(10) ** self.args[1]
+
+
+class Cases(sp.Piecewise):
+    """A piecewise definition kept as written: ``j \\le i`` stays ``j \\le i`` when the tree is rebuilt."""
+
+    def __new__(cls, *args, **options):
+        options["evaluate"] = False
+        return super().__new__(cls, *args, **options)
+
+
 class Call(Displayable, sp.Basic):
     """A named scalar function applied to arguments, e.g. ``PE(pos, 2i)``."""
 
-    def __new__(cls, name: str, *args):
-        return sp.Basic.__new__(cls, Str(name), *(sp.sympify(a) for a in args))
+    def __new__(cls, name, *args):
+        return sp.Basic.__new__(cls, _str(name), *(sp.sympify(a) for a in args))
 
     name = property(lambda self: self.args[0].name)
     operands = property(lambda self: self.args[1:])
@@ -427,4 +532,5 @@ class Sub(Displayable, sp.Basic):
 
 def value_of(expr):
     """``expr`` with every written-order form (Frac, Minus, Plus, Times) replaced by its value."""
-    return sp.sympify(expr).replace(lambda e: isinstance(e, _Written), lambda e: e.value())
+    expr = sp.sympify(expr).replace(lambda e: isinstance(e, _Written), lambda e: e.value())
+    return expr.replace(lambda e: isinstance(e, Cases), lambda e: sp.Piecewise(*e.args))

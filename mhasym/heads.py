@@ -108,7 +108,7 @@ def general_heads(rows, cols, shown: int = 2):
     rows, cols = size("rows", rows), size("cols", cols)
     i, h = notation.scalar("i"), notation.dim("h")
     first = [head_output(k, rows, cols) for k in range(1, shown + 1)]
-    middle = Elided(rows, (h - shown - 1) * cols)
+    middle = Elided(rows, (h - shown - 1) * cols, head_output(i, rows, cols), i, shown + 1, h - 1)
     last = head_output(h, rows, cols)
     whole = Concat(*first, middle, last)
     if not equal(whole.shape[1], h * cols):

@@ -29,7 +29,7 @@ ALIGNMENTS = ("top-left", "bottom-right")
 
 
 def _index(name: str) -> sp.Symbol:
-    return sp.Symbol(name, integer=True, nonnegative=True)
+    return notation.scalar(name)
 
 
 def query_index() -> sp.Symbol:

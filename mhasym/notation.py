@@ -145,7 +145,9 @@ def scalar(name: str) -> sp.Symbol:
     """The index or scalar symbol called ``name``."""
     if name not in SCALARS:
         raise MhasymError(f"unknown scalar {name!r}; known: {', '.join(SCALARS)}")
-    if name in ("i", "j", "k", "t", "pos", "l"):
+    if name in ("i", "j", "k", "t", "pos"):  # indices and positions, counted from 0 or from 1
+        return sp.Symbol(name, integer=True, nonnegative=True)
+    if name == "l":
         return sp.Symbol(name, integer=True, positive=True)
     return sp.Symbol(name, positive=True)
 

@@ -22,7 +22,7 @@ from sympy.printing.latex import LatexPrinter
 from sympy.printing.precedence import PRECEDENCE
 
 from . import notation
-from .expressions import Concat, Elided
+from .expressions import Concat, Elided, MatSum
 
 
 class MhaLatexPrinter(LatexPrinter):
@@ -88,7 +88,7 @@ class MhaLatexPrinter(LatexPrinter):
         parts = []
         for arg in expr.args:
             tex = self._print(arg)
-            if isinstance(arg, (MatAdd, HadamardProduct)):
+            if isinstance(arg, (MatAdd, HadamardProduct, MatSum)):
                 tex = rf"\left({tex}\right)"
             parts.append(tex)
         return " ".join(parts)
@@ -188,6 +188,8 @@ class MhaLatexPrinter(LatexPrinter):
             rows.append(f"{self._print(value)} & {when}")
         return r"\begin{cases} " + r" \\ ".join(rows) + r" \end{cases}"
 
+    _print_Cases = _print_Piecewise
+
     def _print_Stack(self, expr):
         op = notation.operator_latex(expr.name)
         layers = rf"{op}_{{{self._print(expr.count)}}} \circ \cdots \circ {op}_{{1}}"
@@ -216,6 +218,17 @@ class MhaLatexPrinter(LatexPrinter):
 
     def _print_Times(self, expr, exp=None):
         return self._power(" ".join(self.parenthesize(a, PRECEDENCE["Mul"], strict=True) for a in expr.args), exp)
+
+    def _print_Power(self, expr, exp=None):
+        base, power = expr.args
+        return self._power(f"{self.parenthesize(base, PRECEDENCE['Pow'], strict=True)}^{{{self._print(power)}}}", exp)
+
+    def _print_Neg(self, expr, exp=None):
+        return self._power(f"- {self.parenthesize(expr.args[0], PRECEDENCE['Mul'], strict=True)}", exp)
+
+    def _print_Scientific(self, expr, exp=None):
+        mantissa, power = (self._print(a) for a in expr.args)
+        return self._power(rf"{mantissa} \cdot 10^{{{power}}}", exp)
 
     def _print_Sub(self, expr):
         base, index = expr.args

@@ -62,7 +62,7 @@ def epsilon():
 def feed_forward(s: Sizes, X, *, expand: bool = True):
     """``max(0, X W_1 + b_1) W_2 + b_2`` (or the call ``FFN(X)``)."""
     if not expand:
-        return Apply("FFN", X.shape, X)
+        return Apply("FFN", *X.shape, X)
     W1, b1, W2, b2 = s.ffn_weights()
     rows = X.shape[0]
     hidden = ReLU(MatAdd(attention.product(X, W1), RowVector(b1, rows)))
@@ -90,13 +90,13 @@ def sublayer(x, f, norm: str, ln, name=None):
 def _self_attention(s: Sizes, X, mask=None, expand=True):
     a = s.attention(X.shape[0], X.shape[0])
     if not expand:
-        return Apply("MultiHead", X.shape, X, X, X, *([] if mask is None else [mask]))
+        return Apply("MultiHead", *X.shape, X, X, X, *([] if mask is None else [mask]))
     return attention.multi_head(a, X, X, mask)
 
 def _cross_attention(s: Sizes, X, memory, expand=True):
     a = s.attention(X.shape[0], memory.shape[0])
     if not expand:
-        return Apply("MultiHead", X.shape, X, memory, memory)
+        return Apply("MultiHead", *X.shape, X, memory, memory)
     return attention.multi_head(a, X, memory, block="x")
 
 def encoder_layer(s: Sizes, X, norm: str = "post", eps=None, *, expand: bool = True, steps: bool = False):

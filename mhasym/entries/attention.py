@@ -8,8 +8,8 @@ from sympy.matrices.expressions.matexpr import MatrixElement
 
 from .. import attention, notation, paper, reference
 from ..catalog import Text, register
-from ..checks import SEED, SIZES, CheckResult, attention_inputs, compare_arrays, compare_shapes
-from ..compile import compile_function
+from ..checks import (SEED, SIZES, CheckResult, attention_bindings, attention_inputs, compare_arrays, compare_shapes, failed,
+                      numeric)
 from ..expressions import Concat, Elided, Group, Relation, Shape, ShapeOf, Softmax, Space
 
 PAPER = Text("Following “Attention Is All You Need” (Vaswani et al., 2017).",
@@ -30,25 +30,18 @@ def _sdpa(masked: bool):
     s = attention.Sizes.of()
     Q, K, V = s.qkv()
     M = s.mask() if masked else None
-    lhs = attention.attention_call(Q, K, V) if not masked else attention.Apply(
-        "Attention", (s.n, s.d_v), Q, K, V, M)
+    lhs = attention.attention_call(Q, K, V) if not masked else attention.Apply("Attention", s.n, s.d_v, Q, K, V, M)
     return Relation(lhs, attention.scaled_dot_product(Q, K, V, M))
 
 
 def _check_sdpa(masked: bool):
-    def check(f):
-        s = attention.Sizes.of()
-        Q, K, V = s.qkv()
-        args = [Q, K, V, s.d_k] + ([s.mask()] if masked else [])
-        run = compile_function(args, f.expr.rhs)
-        x = attention_inputs()
-        extra = [np.where(x["mask"], 0.0, -np.inf)] if masked else []
-        got = run(x["q"], x["k"], x["v"], SIZES["d_k"], *extra)
-        want = reference.scaled_dot_product_attention(x["q"], x["k"], x["v"],
-                                                      x["mask"] if masked else None)
-        what = "compiled formula vs reference.scaled_dot_product_attention"
-        return compare_arrays(f.id, what + (" with a boolean mask" if masked else ""), got, want,
-                              _numeric_sizes("n", "m", "d_k", "d_v"), SEED)
+    def check(f, expr, sizes=None):
+        sizes = dict(sizes or SIZES)
+        x = attention_inputs(sizes)
+        want = reference.scaled_dot_product_attention(x["q"], x["k"], x["v"], x["mask"] if masked else None)
+        what = "the formula, compiled, vs reference.scaled_dot_product_attention"
+        return numeric(f, expr, what + (" with a boolean mask" if masked else ""), sizes, attention_bindings(x),
+                       want, shown_sizes={k: sizes[k] for k in ("n", "m", "d_k", "d_v")})
     return check
 
 
@@ -82,19 +75,19 @@ def _softmax_entry():
     return Relation(MatrixElement(Softmax(S), i, j), rhs)
 
 
-def _check_softmax(f):
+def _check_softmax(f, expr, sizes=None):
     s = attention.Sizes.of()
     entry = sp.IndexedBase(sp.Symbol("S"))
     i, j = notation.scalar("i"), notation.scalar("j")
     n, m = SIZES["n"], SIZES["m"]
     scores = np.random.default_rng(SEED).normal(size=(n, m))
     values = {entry[a, b]: scores[a - 1, b - 1] for a in range(1, n + 1) for b in range(1, m + 1)}
-    template = f.expr.rhs.xreplace({s.m: m})
+    template = expr.rhs.xreplace({s.m: m})
     what = "entry formula vs reference.softmax_rows"
     try:
         got = np.array([[float(template.xreplace({i: a, j: b}).doit().xreplace(values))
                          for b in range(1, m + 1)] for a in range(1, n + 1)])
-    except (TypeError, ValueError) as exc:
+    except Exception as exc:  # noqa: BLE001 - a wrong version that does not evaluate fails
         return CheckResult(f.id, "numeric", what, False, {"n": n, "m": m}, SEED,
                            detail=f"the formula did not evaluate to numbers ({exc})")
     return compare_arrays(f.id, what, got,
@@ -118,15 +111,33 @@ def _attention_shapes():
     return Group(*(Relation(x, Space(*x.shape), "in") for x in (Q, K, V, out)))
 
 
-def _check_attention_shapes(f):
-    s = attention.Sizes.of()
-    Q, K, V = s.qkv()
-    symbolic = attention.scaled_dot_product(Q, K, V).shape
-    x = attention_inputs()
-    got = reference.scaled_dot_product_attention(x["q"], x["k"], x["v"]).shape
-    want = tuple(sp.sympify(d).xreplace({s.n: SIZES["n"], s.d_v: SIZES["d_v"]}) for d in symbolic)
-    return compare_shapes(f.id, "symbolic output shape (n, d_v) vs the reference's output",
-                          tuple(got), want, _numeric_sizes("n", "m", "d_k", "d_v"))
+def _spaces(expr, sizes):
+    """The shapes that a group of ``X in R^{r x c}`` claims, at ``sizes``: {key of X: (r, c)}."""
+    from ..evaluate import size_values
+
+    values = size_values(sizes)
+    claims = []
+    for rel in expr.args:
+        if not (isinstance(rel, Relation) and rel.op == "in" and isinstance(rel.rhs, Space)):
+            raise ValueError(f"{rel} is not a statement X in R^(r x c)")
+        claims.append((rel.lhs, tuple(int(sp.sympify(d).xreplace(values)) for d in rel.rhs.shape)))
+    return claims
+
+
+def _check_attention_shapes(f, expr, sizes=None):
+    sizes = _numeric_sizes("n", "m", "d_k", "d_v")
+    what = "the shapes claimed for Q, K, V, taken by reference.scaled_dot_product_attention, and its output's shape"
+    try:
+        claims = _spaces(expr, sizes)
+        g = np.random.default_rng(SEED)
+        arrays = [g.normal(size=shape) for _, shape in claims[:3]]
+        out = reference.scaled_dot_product_attention(*arrays)
+    except Exception as exc:  # noqa: BLE001 - the reference refuses the claimed shapes
+        return failed(f.id, "shape", what, sizes, exc)
+    names = [getattr(lhs, "key", getattr(lhs, "name", "")) for lhs, _ in claims]
+    if names[:3] != ["Q", "K", "V"]:
+        return CheckResult(f.id, "shape", what, False, sizes, detail=f"the first three are {names[:3]}, not Q, K, V")
+    return compare_shapes(f.id, what, claims[3][1], out.shape, sizes)
 
 
 register(
@@ -147,19 +158,14 @@ def _head_expanded(expand: bool):
     return Relation(attention.head_symbol(s, i), attention.head(s, i, expand=expand))
 
 
-def _check_head(f):
-    s = attention.Sizes.of()
-    i = notation.scalar("i")
-    X_q, X_k, X_v = s.X_q(), s.X_kv("K"), s.X_kv("V")
-    expr = attention.head(s, i)
-    run = compile_function([X_q, X_k, X_v, s.W("Q", i), s.W("K", i), s.W("V", i), s.d_k], expr)
-    x = attention_inputs()
-    k = 1  # the second head
-    got = run(x["x_q"], x["x_kv"], x["x_kv"], x["w_q"][k], x["w_k"][k], x["w_v"][k], SIZES["d_k"])
+def _check_head(f, expr, sizes=None):
+    sizes = {**(sizes or SIZES), "i": 2}  # the second head
+    x = attention_inputs(sizes)
+    k = 1
     want = reference.scaled_dot_product_attention(
         x["x_q"] @ x["w_q"][k], x["x_kv"] @ x["w_k"][k], x["x_kv"] @ x["w_v"][k])
-    return compare_arrays(f.id, "compiled head_2 vs reference attention of the projections",
-                          got, want, dict(SIZES), SEED)
+    return numeric(f, expr, "the formula at i = 2, compiled, vs reference attention of the projections",
+                   sizes, attention_bindings(x), want)
 
 
 register(
@@ -187,16 +193,23 @@ def _weights():
     return Group(*(Relation(w, Space(*w.shape), "in") for w in mats))
 
 
-def _check_weights(f):
-    s = attention.Sizes.of()
-    x = attention_inputs()
-    values = {getattr(s, k): v for k, v in SIZES.items()}
-    got, want = [], []
-    for rel, array in zip(f.expr.args, (x["w_q"][0], x["w_k"][0], x["w_v"][0], x["w_o"])):
-        got += [sp.sympify(d).xreplace(values) for d in rel.rhs.shape]
-        want += list(array.shape)
-    return compare_shapes(f.id, "symbolic weight shapes vs the reference's weight layout",
-                          tuple(got), tuple(want), dict(SIZES))
+def _check_weights(f, expr, sizes=None):
+    sizes = dict(SIZES)
+    what = "weights of the claimed shapes, for every head, taken by reference.multi_head_attention"
+    try:
+        claims = dict((getattr(lhs, "key", None), shape) for lhs, shape in _spaces(expr, sizes))
+        missing = [k for k in ("W_Q", "W_K", "W_V", "W_O") if k not in claims]
+        if missing:
+            raise ValueError(f"no shape given for {', '.join(missing)}")
+        g = np.random.default_rng(SEED)
+        h = sizes["h"]
+        w = {k: g.normal(size=(h, *claims[k])) for k in ("W_Q", "W_K", "W_V")}
+        x_q, x_kv = g.normal(size=(sizes["n"], sizes["d_model"])), g.normal(size=(sizes["m"], sizes["d_model"]))
+        out = reference.multi_head_attention(x_q, x_kv, w["W_Q"], w["W_K"], w["W_V"], g.normal(size=claims["W_O"]))
+    except Exception as exc:  # noqa: BLE001 - the reference refuses weights of these shapes
+        return failed(f.id, "shape", what, sizes, exc)
+    return compare_shapes(f.id, what + "; its output is (n, d_model)", out.shape,
+                          (sizes["n"], sizes["d_model"]), sizes)
 
 
 register(
@@ -216,16 +229,12 @@ def _multihead():
     return Relation(attention.multi_head_call(s), attention.multi_head_general(s))
 
 
-def _check_multihead(f):
-    s = attention.Sizes.of(**SIZES)
-    X_q, X_kv = notation.matrix("X", s.n, s.d_model), notation.matrix("X_kv", s.m, s.d_model)
-    expr = attention.multi_head(s, X_q, X_kv)
-    run = compile_function([X_q, X_kv, *attention.weights(s)], expr)
-    x = attention_inputs()
-    got = run(x["x_q"], x["x_kv"], *x["w_q"], *x["w_k"], *x["w_v"], x["w_o"])
+def _check_multihead(f, expr, sizes=None):
+    sizes = dict(sizes or SIZES)
+    x = attention_inputs(sizes)
     want = reference.multi_head_attention(x["x_q"], x["x_kv"], x["w_q"], x["w_k"], x["w_v"], x["w_o"])
-    return compare_arrays(f.id, "compiled MultiHead (h = 3, with W^O) vs reference.multi_head_attention",
-                          got, want, dict(SIZES), SEED)
+    return numeric(f, expr, f"the formula at h = {sizes['h']}, compiled, vs reference.multi_head_attention",
+                   sizes, attention_bindings(x), want)
 
 
 register(
@@ -240,15 +249,18 @@ register(
 
 def _concat_shape():
     s = attention.Sizes.of()
-    heads = Concat(attention.head_symbol(s, 1), Elided(s.n, (s.h - 2) * s.d_v),
+    i = notation.scalar("i")
+    heads = Concat(attention.head_symbol(s, 1), Elided(s.n, (s.h - 2) * s.d_v, attention.head_symbol(s, i), i, 2, s.h - 1),
                    attention.head_symbol(s, s.h))
     return Relation(ShapeOf(heads), Shape(*heads.shape))
 
 
-def _check_concat_shape(f):
+def _check_concat_shape(f, expr, sizes=None):
     s = attention.Sizes.of()
     values = {getattr(s, k): v for k, v in SIZES.items()}
-    got = tuple(sp.sympify(d).xreplace(values) for d in f.expr.rhs.args)
+    if not isinstance(expr.rhs, Shape):
+        return CheckResult(f.id, "shape", "the right-hand side", False, dict(SIZES), detail="it is not a shape (r, c)")
+    got = tuple(sp.sympify(d).xreplace(values) for d in expr.rhs.args)
     x = attention_inputs()
     heads = [reference.scaled_dot_product_attention(x["x_q"] @ x["w_q"][k], x["x_kv"] @ x["w_k"][k],
                                                     x["x_kv"] @ x["w_v"][k]) for k in range(SIZES["h"])]
@@ -273,13 +285,29 @@ def _paper_heads():
                  Relation(d_k, Relation(d_v, Relation(d_model / h, base["d_model"] // base["h"]))))
 
 
-def _check_paper_heads(f):
+def _chain(rel):
+    """``a = b = c = ...`` (nested relations) as the list [a, b, c, ...]."""
+    return [rel.lhs] + (_chain(rel.rhs) if isinstance(rel.rhs, Relation) else [rel.rhs])
+
+
+def _check_paper_heads(f, expr, sizes=None):
+    """Every link of ``h = 8`` and ``d_k = d_v = d_model / h = 64`` evaluated at the formula's own h and
+    the paper's d_model = 512, and compared with the paper's Table 3 (base row)."""
     d_model, h = notation.dim("d_model"), notation.dim("h")
-    value = (d_model / h).xreplace({d_model: paper.BASE["d_model"], h: paper.BASE["h"]})
-    ok = value == paper.BASE["d_k"] == paper.BASE["d_v"] and f.expr.args[0].rhs == 8
-    return CheckResult(f.id, "identity", "d_model / h at the paper's base model vs its d_k and d_v",
-                       bool(ok), {"d_model": paper.BASE["d_model"], "h": paper.BASE["h"]},
-                       detail=f"d_model / h = {value}")
+    what = "h and d_k = d_v = d_model / h = 64, evaluated with d_model = 512, vs Table 3 of the paper"
+    try:
+        first, second = expr.args
+        h_value = sp.sympify(first.rhs)
+        values = {h: h_value, d_model: paper.BASE["d_model"],
+                  notation.dim("d_k"): paper.BASE["d_k"], notation.dim("d_v"): paper.BASE["d_v"]}
+        links = [sp.sympify(t).xreplace(values) for t in _chain(second)]
+        named = [t.name for t in _chain(second) if isinstance(t, sp.Symbol)]
+    except Exception as exc:  # noqa: BLE001 - not the form h = ..., d_k = ... = ...
+        return failed(f.id, "identity", what, {}, exc)
+    ok = (first.lhs == h and h_value == paper.BASE["h"] and all(v == links[0] for v in links)
+          and links[0] == paper.BASE["d_k"] and named[:2] == ["d_k", "d_v"])
+    return CheckResult(f.id, "identity", what, bool(ok), {"d_model": paper.BASE["d_model"], "h": h_value},
+                       detail="links: " + " = ".join(str(v) for v in links))
 
 
 register(

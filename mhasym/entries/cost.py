@@ -6,10 +6,10 @@ import numpy as np
 import sympy as sp
 from sympy.matrices.expressions import MatMul
 
-from .. import attention, cost, notation, numeric, paper
+from .. import attention, cost, notation, paper, reference
 from ..catalog import Text, register
-from ..checks import LAYER_SIZES, CheckResult, count_parameters, layer_parameters
-from ..expressions import BigO, Concat, Elided, MatSum, Relation, SplitHeads, Times, value_of
+from ..checks import LAYER_SIZES, CheckResult, count_parameters, failed, layer_parameters
+from ..expressions import BigO, Scientific, Concat, Elided, MatSum, Relation, SplitHeads, Times, value_of
 from .attention import PAPER, _text
 
 P = notation.scalar
@@ -28,9 +28,9 @@ def _counted(fid, what, formula, counted, sizes):
 
 
 def _params_entry(fid, lhs, formula, title, description, counter):
-    def check(f):
+    def check(f, expr, sizes=None):
         counted, sizes, what = counter()
-        return _counted(f.id, what, f.expr.rhs, counted, sizes)
+        return _counted(f.id, what, expr.rhs, counted, sizes)
 
     register(fid, "cost", title, description, lambda: Relation(P(lhs), formula()), check)
 
@@ -38,7 +38,7 @@ def _params_entry(fid, lhs, formula, title, description, counter):
 def _accepted(p, decoder=False):
     """Parameters that the numeric layers accept (so the count is of a real layout)."""
     x = np.zeros((2, LAYER_SIZES["d_model"]))
-    (numeric.decoder_layer(x, x, p) if decoder else numeric.encoder_layer(x, p))
+    (reference.decoder_layer(x, x, p) if decoder else reference.encoder_layer(x, p))
     return p
 
 
@@ -50,7 +50,7 @@ _params_entry(
           "h 个头的 [[W_Q]]、[[W_K]]（[[d_model]] × [[d_k]]）和 [[W_V]]（[[d_model]] × [[d_v]]），加上 [[W_O]]；与论文公式一致，不含偏置。"
           "当 [[d_k]] = [[d_v]] = [[d_model]] / h 时等于 4 [[d_model:sq]]。", PAPER),
     lambda: (count_parameters(_accepted(layer_parameters())["self_attn"]), LAYER_SIZES,
-             "formula vs the number of entries of a self_attn block that numeric.encoder_layer accepts"),
+             "formula vs the number of entries of a self_attn block that reference.encoder_layer accepts"),
 )
 
 _params_entry(
@@ -58,7 +58,7 @@ _params_entry(
     Text("Parameters of the feed-forward network", "前馈网络的参数量"),
     _text("[[W:1]], [[b:1]], [[W:2]] and [[b:2]].", "[[W:1]]、[[b:1]]、[[W:2]] 和 [[b:2]]。", PAPER),
     lambda: (count_parameters(_accepted(layer_parameters())["ffn"]), LAYER_SIZES,
-             "formula vs the number of entries of an ffn block that numeric.encoder_layer accepts"),
+             "formula vs the number of entries of an ffn block that reference.encoder_layer accepts"),
 )
 
 _params_entry(
@@ -67,7 +67,7 @@ _params_entry(
     Text("One attention block, one feed-forward network and two LayerNorms ([[gamma]] and [[beta]] each).",
          "一个注意力块、一个前馈网络和两个层标准化（各有 [[gamma]] 和 [[beta]]）。"),
     lambda: (count_parameters(_accepted(layer_parameters())), LAYER_SIZES,
-             "formula vs the number of entries of p that numeric.encoder_layer accepts"),
+             "formula vs the number of entries of p that reference.encoder_layer accepts"),
 )
 
 _params_entry(
@@ -76,7 +76,7 @@ _params_entry(
     Text("Two attention blocks (self and cross), one feed-forward network and three LayerNorms.",
          "两个注意力块（自注意力与交叉注意力）、一个前馈网络和三个层标准化。"),
     lambda: (count_parameters(_accepted(layer_parameters(decoder=True), decoder=True)), LAYER_SIZES,
-             "formula vs the number of entries of p that numeric.decoder_layer accepts"),
+             "formula vs the number of entries of p that reference.decoder_layer accepts"),
 )
 
 
@@ -104,18 +104,30 @@ def _table3(name, sizes, lhs):
 
     def build():
         value = cost.parameter_count(sizes["d_model"], sizes["h"], sizes["d_ff"], sizes["N"], paper.VOCAB)
-        millions = sp.Mul(sp.Float(f"{value / 1e6:.1f}"), sp.Pow(10, 6, evaluate=False), evaluate=False)
+        millions = Scientific(sp.Float(f"{value / 1e6:.1f}"), 6)
         return Relation(P(lhs), Relation(value, millions, "approx"))
 
-    def check(f):
-        formula = int(cost.model_parameters().xreplace(_subs({**sizes, "vocab": paper.VOCAB, "d_k": sizes["d_k"],
-                                                               "d_v": sizes["d_v"]})))
-        shown = int(f.expr.rhs.lhs)
+    def check(f, expr, sizes_=None):
+        """The number shown and its rounding vs the entries of 2N layers laid out as the reference takes
+        them (allocated lazily, never filled) plus the shared embedding; and within 5% of Table 3."""
+        from ..checks import layer_parameters
+
+        what = f"the number shown vs the entries of the arrays the reference takes, and vs Table 3's {reported // 10**6}M"
+        shown_sizes = {**sizes, "vocab": paper.VOCAB}
+        try:
+            shown = int(expr.rhs.lhs)
+            rounded = float(value_of(expr.rhs.rhs))
+        except Exception as exc:  # noqa: BLE001
+            return failed(f.id, "numeric", what, shown_sizes, exc)
+        counted = paper.VOCAB * sizes["d_model"]
+        for decoder in (False, True):
+            p = layer_parameters(sizes, decoder=decoder, fill=False)
+            counted += sizes["N"] * count_parameters(p)
         gap = (shown - reported) / reported
-        ok = shown == formula and abs(gap) < 0.05
-        return CheckResult(f.id, "numeric", f"parameter_count vs the formula, and vs Table 3's {reported // 10**6}M",
-                           ok, {**sizes, "vocab": paper.VOCAB}, max_error=float(abs(shown - formula)),
-                           tolerance=0.0, detail=f"{shown:,} vs reported {reported:,} ({gap:+.1%})")
+        ok = shown == counted and abs(rounded - counted) <= 0.05e6 and abs(gap) < 0.05
+        return CheckResult(f.id, "numeric", what, ok, shown_sizes, max_error=float(abs(shown - counted)),
+                           tolerance=0.0, detail=f"shown {shown:,} (about {rounded:,.0f}), counted {counted:,}, "
+                                                 f"reported {reported:,} ({gap:+.1%})")
 
     return build, check
 
@@ -149,14 +161,14 @@ def _self_attention_ops():
     return Relation(P("C_self"), cost.written("self_attention_operations"))
 
 
-def _check_ops(f):
+def _check_ops(f, expr, sizes=None):
     sz = _ops_sizes()
     s = attention.Sizes.of(n=sz["n"], m=sz["n"], d_model=sz["d_model"], h=sz["h"],
                            d_k=sz["d_model"] // sz["h"], d_v=sz["d_model"] // sz["h"])
     X = notation.matrix("X", s.n, s.d_model)
     counted = int(cost.matmul_operations(attention.multi_head(s, X, X)))
     return _counted(f.id, "formula vs multiply-adds of every product in the symbolic self-attention layer",
-                    f.expr.rhs, counted, sz)
+                    expr.rhs, counted, sz)
 
 
 register(
@@ -175,10 +187,10 @@ def _table1():
     return Relation(P("C_self"), BigO(Times(n**2, d)))
 
 
-def _check_table1(f):
+def _check_table1(f, expr, sizes=None):
     n = notation.dim("n")
     ops = cost.self_attention_operations()
-    growth = value_of(f.expr.rhs.arg)
+    growth = value_of(expr.rhs.arg)
     ratio = sp.limit(ops / growth, n, sp.oo)
     ok = ratio.is_positive and ratio.is_finite
     return CheckResult(f.id, "identity", "limit of the operation count over n^2 d_model as n grows", bool(ok),
@@ -208,21 +220,45 @@ def _concat_wo():
     i = notation.scalar("i")
     Z = lambda k: notation.matrix("Z", s.n, s.d_v, k)  # noqa: E731
     W_O_i = notation.matrix("W_O", s.d_v, s.d_model, i)
-    lhs = MatMul(Concat(Z(1), Elided(s.n, (s.h - 2) * s.d_v), Z(s.h)), s.W_O())
+    lhs = MatMul(Concat(Z(1), Elided(s.n, (s.h - 2) * s.d_v, Z(i), i, 2, s.h - 1), Z(s.h)), s.W_O())
     return Relation(lhs, MatSum(MatMul(Z(i), W_O_i), i, 1, s.h))
 
 
-def _check_concat_wo(f):
-    h, n, d_v, d_model = 3, 2, 2, 3
-    Z = [_symbols(f"z{k}", n, d_v) for k in range(h)]
-    W = _symbols("w", h * d_v, d_model)
-    lhs = sp.Matrix.hstack(*Z) * W
-    rhs = sum((Z[k] * W[k * d_v:(k + 1) * d_v, :] for k in range(h)), sp.zeros(n, d_model))
-    diff = (lhs - rhs).expand()
-    ok = diff.is_zero_matrix
-    return CheckResult(f.id, "identity", "Concat(Z_1..Z_h) W^O minus the sum of Z_i W^O_i, expanded", bool(ok),
-                       {"h": h, "n": n, "d_v": d_v, "d_model": d_model},
-                       detail="difference is the zero matrix" if ok else "difference is not zero")
+def _explicit(expr, sizes: dict, blocks: dict):
+    """``expr`` at ``sizes`` with every matrix symbol replaced by a matrix of symbolic entries;
+    ``blocks`` maps a key to a function (symbol -> explicit matrix) for symbols defined as blocks of others."""
+    from ..evaluate import size_values
+
+    expr = expr.xreplace(size_values(sizes)).doit()
+    table = {}
+    for s in expr.free_symbols:
+        if isinstance(s, notation.NamedMatrix):
+            make = blocks.get(s.key)
+            table[s] = make(s) if make else sp.ImmutableMatrix(_symbols(s.name, int(s.shape[0]), int(s.shape[1])))
+    return sp.ImmutableMatrix(expr.xreplace(table).doit().as_explicit())
+
+
+def _identity_at(f, expr, what, size_list, blocks):
+    """Both sides of ``expr`` with symbolic entries, expanded, at each sizes of ``size_list``."""
+    for sizes in size_list:
+        try:
+            diff = (_explicit(expr.lhs, sizes, blocks(sizes)) - _explicit(expr.rhs, sizes, blocks(sizes))).expand()
+        except Exception as exc:  # noqa: BLE001
+            return failed(f.id, "identity", what, sizes, exc)
+        if not diff.is_zero_matrix:
+            return CheckResult(f.id, "identity", what, False, sizes, detail="the two sides differ, expanded")
+    return CheckResult(f.id, "identity", what, True, size_list[-1],
+                       detail=f"equal with symbolic entries at {len(size_list)} sizes")
+
+
+def _check_concat_wo(f, expr, sizes=None):
+    def blocks(sz):
+        W = sp.ImmutableMatrix(_symbols("W_O", sz["h"] * sz["d_v"], sz["d_model"]))
+        d_v = sz["d_v"]
+        return {"W_O": lambda s: W if s.index is None else W[(int(s.index) - 1) * d_v:int(s.index) * d_v, :]}
+
+    return _identity_at(f, expr, "both sides with symbolic entries, W^O_i the i-th block of d_v rows of W^O",
+                        [{"h": 2, "n": 2, "d_v": 2, "d_model": 3}, {"h": 3, "n": 2, "d_v": 1, "d_model": 2}], blocks)
 
 
 register(
@@ -244,18 +280,16 @@ def _split():
     return Relation(SplitHeads(MatMul(X, fused), s.h, i), MatMul(X, s.W("Q", i)))
 
 
-def _check_split(f):
-    n, d_model, h, d_k = 3, 2, 3, 2
-    X = _symbols("x", n, d_model)
-    W = [_symbols(f"w{k}", d_model, d_k) for k in range(h)]
-    P_ = sp.ImmutableMatrix(X * sp.Matrix.hstack(*W))
-    right = all((SplitHeads(P_, h, k + 1).as_explicit() - X * W[k]).expand().is_zero_matrix for k in range(h))
-    wrong = any(not (SplitHeads(P_, h, k + 1, transpose=False).as_explicit() - X * W[k]).expand().is_zero_matrix
-                for k in range(h))
-    ok = right and wrong
-    return CheckResult(f.id, "identity", "reshape + transpose of X [W_1 ... W_h] vs X W_i for every head; "
-                       "reshape alone differs", ok, {"n": n, "d_model": d_model, "h": h, "d_k": d_k},
-                       detail="split equals the per-head projections" if ok else "identity failed")
+def _check_split(f, expr, sizes=None):
+    """Both sides with symbolic entries for every head i, where the fused W^Q is [W^Q_1 ... W^Q_h] side by side."""
+    def blocks(sz):
+        heads = [sp.ImmutableMatrix(_symbols(f"W_Q_{k}", sz["d_model"], sz["d_k"])) for k in range(1, sz["h"] + 1)]
+        return {"W_Q": lambda s: sp.ImmutableMatrix(sp.Matrix.hstack(*heads)) if s.index is None else heads[int(s.index) - 1]}
+
+    sizes_list = [{"n": 3, "d_model": 2, "h": 3, "d_k": 2, "i": i} for i in (1, 2, 3)] + \
+                 [{"n": 2, "d_model": 3, "h": 2, "d_k": 1, "i": i} for i in (1, 2)]
+    return _identity_at(f, expr, "split_i(X W^Q) vs X W^Q_i with symbolic entries, W^Q = [W^Q_1 ... W^Q_h]",
+                        sizes_list, blocks)
 
 
 register(
@@ -275,27 +309,34 @@ def _permutation():
     Pm = notation.matrix("P", s.n, s.n)
     X = notation.matrix("X", s.n, s.d_model)
     PX = MatMul(Pm, X)
-    lhs = attention.Apply("MultiHead", (s.n, s.d_model), PX, PX, PX)
-    return Relation(lhs, MatMul(Pm, attention.Apply("MultiHead", (s.n, s.d_model), X, X, X)))
+    lhs = attention.Apply("MultiHead", s.n, s.d_model, PX, PX, PX)
+    return Relation(lhs, MatMul(Pm, attention.Apply("MultiHead", s.n, s.d_model, X, X, X)))
 
 
-def _check_permutation(f):
-    n, d_model, h, d_k = 3, 2, 2, 1
-    s = attention.Sizes.of(n=n, m=n, d_model=d_model, h=h, d_k=d_k, d_v=d_k)
-    X = _symbols("x", n, d_model)
-    weights = {w: _symbols(w.name, *w.shape) for w in attention.weights(s)}
-    perm = sp.Matrix(sp.eye(n)[[2, 0, 1], :])
+def _check_permutation(f, expr, sizes=None):
+    """Both sides run through the catalog's MultiHead (mha.multihead) on random numbers with a 3-cycle P
+    (not symmetric), at sizes with n = m; they must agree, and the reference must agree with the right side."""
+    from ..checks import SEED, attention_bindings, attention_inputs, compare_arrays, run_formula
+    from .. import reference
 
-    def mha(inp):
-        Xm = notation.matrix("X", n, d_model)
-        expr = attention.multi_head(s, Xm, Xm)
-        return explicit(expr, {Xm: sp.ImmutableMatrix(inp), **{k: sp.ImmutableMatrix(v) for k, v in weights.items()}})
-
-    lhs, rhs = mha(perm * X), perm * mha(X)
-    ok = (lhs - rhs).is_zero_matrix
-    return CheckResult(f.id, "identity", "MultiHead(PX) vs P MultiHead(X) entry by entry, symbolic entries",
-                       bool(ok), {"n": n, "d_model": d_model, "h": h},
-                       detail="equal for a 3-cycle permutation" if ok else "entries differ")
+    sizes = {"n": 5, "m": 5, "d_model": 6, "h": 2, "d_k": 3, "d_v": 4}
+    x = attention_inputs(sizes)
+    x["x_kv"] = x["x_q"]
+    perm = np.eye(sizes["n"])[[1, 2, 0, 4, 3], :]
+    inputs = attention_bindings(x)
+    inputs.table.update({"P": [perm], "X": [x["x_q"]]})
+    what = "both sides, compiled, on random X and a permutation P; the right side vs P times the reference"
+    try:
+        lhs, via = run_formula(f, expr.lhs, sizes, inputs)
+        rhs, _ = run_formula(f, expr.rhs, sizes, inputs)
+    except Exception as exc:  # noqa: BLE001
+        return failed(f.id, "identity", what, sizes, exc, SEED)
+    want = perm @ reference.multi_head_attention(x["x_q"], x["x_q"], x["w_q"], x["w_k"], x["w_v"], x["w_o"])
+    first = compare_arrays(f.id, what, rhs, want, sizes, SEED)
+    if not first.passed:
+        return first
+    result = compare_arrays(f.id, what + f" (via {', '.join(via)})", lhs, rhs, sizes, SEED)
+    return CheckResult(**{**result.__dict__, "kind": "identity"})
 
 
 def explicit(expr, values):

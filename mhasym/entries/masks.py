@@ -6,18 +6,18 @@ import numpy as np
 import sympy as sp
 from sympy.matrices.expressions.matexpr import MatrixElement
 
-from .. import attention, masks, notation, numeric, reference
+from .. import attention, masks, notation, reference
 from ..catalog import Text, register
-from ..checks import SEED, SIZES, CheckResult, attention_inputs, compare_arrays
-from ..compile import compile_function
-from ..expressions import Aligned, Relation, Shape, ShapeOf, Softmax
+from ..checks import (SEED, SIZES, CheckResult, attention_bindings, attention_inputs, compare_arrays, failed,
+                      run_formula)
+from ..expressions import Aligned, Cases, value_of, Relation, Shape, ShapeOf, Softmax
 from .attention import PAPER, _text
 
 MASK_SIZES = [(4, 7), (7, 4), (5, 5)]  # (n, m): fewer queries, more queries, equal
 
 
 def _additive(condition):
-    return sp.Piecewise((sp.S.Zero, condition), (-sp.oo, True), evaluate=False)  # keeps j <= i as written
+    return Cases((sp.S.Zero, condition), (-sp.oo, True))  # keeps j <= i as written
 
 
 def _entry_lhs(name="M"):
@@ -29,7 +29,7 @@ def _evaluate(piecewise, n, m, extra=None) -> np.ndarray:
     """The additive mask formula at every (i, j), as a boolean matrix (True where it is 0)."""
     i, j = masks.query_index(), masks.key_index()
     values = {notation.dim("n"): n, notation.dim("m"): m, **(extra or {})}
-    f = sp.lambdify([i, j], piecewise.xreplace(values), "math")
+    f = sp.lambdify([i, j], value_of(piecewise.xreplace(values)), "math")
     return np.array([[f(a, b) == 0 for b in range(m)] for a in range(n)])
 
 
@@ -37,13 +37,12 @@ def _causal(align):
     def build():
         return Relation(_entry_lhs(), _additive(masks.causal_condition(align)))
 
-    def check(f):
+    def check(f, expr, sizes=None):
         worst = 0
         for n, m in MASK_SIZES:
-            got = _evaluate(f.expr.rhs, n, m)
-            for module in (reference, numeric):
-                worst = max(worst, int(np.sum(got != module.causal_mask(n, m, align))))
-        return CheckResult(f.id, "numeric", f"formula at every (i, j) vs reference and numeric causal_mask({align!r})",
+            got = _evaluate(expr.rhs, n, m)
+            worst = max(worst, int(np.sum(got != reference.causal_mask(n, m, align))))
+        return CheckResult(f.id, "numeric", f"formula at every (i, j) vs reference.causal_mask({align!r})",
                            worst == 0, {"(n, m)": " ".join(f"({n},{m})" for n, m in MASK_SIZES)},
                            max_error=float(worst), tolerance=0.0, detail=f"{worst} entries differ")
 
@@ -76,10 +75,10 @@ def _padding():
     return Relation(_entry_lhs(), _additive(masks.padding_condition()))
 
 
-def _check_padding(f):
+def _check_padding(f, expr, sizes=None):
     worst = 0
     for m, length in ((7, 4), (5, 5), (6, 1)):
-        got = _evaluate(f.expr.rhs, 3, m, {notation.dim("L"): length})
+        got = _evaluate(expr.rhs, 3, m, {notation.dim("L"): length})
         want = np.broadcast_to(np.arange(m) < length, (3, m))
         worst = max(worst, int(np.sum(got != want)))
     return CheckResult(f.id, "numeric", "formula at every (i, j) vs keys 0..L-1 being real tokens",
@@ -97,14 +96,15 @@ register(
 )
 
 
-def _attention_with(M_values, x):
-    """The catalog's masked attention formula, compiled, with an additive mask of numbers."""
+def _attention_with(f, M_values, x, sizes=SIZES):
+    """``Attention(Q, K, V, M)`` run through the catalog's definition (attention.masked), with an
+    additive mask of numbers. Returns (array, via)."""
     s = attention.Sizes.of()
     Q, K, V = s.qkv()
-    from ..catalog import formula
-
-    run = compile_function([Q, K, V, s.d_k, s.mask()], formula("attention.masked").expr.rhs)
-    return run(x["q"], x["k"], x["v"], SIZES["d_k"], M_values)
+    inputs = attention_bindings(x)
+    inputs.table["M"] = [np.asarray(M_values, dtype=float)]
+    call = Relation(attention.Apply("Attention", s.n, s.d_v, Q, K, V, s.mask()), s.mask())
+    return run_formula(f, Relation(call.lhs, call.lhs), sizes, inputs)
 
 
 def _combined():
@@ -115,16 +115,22 @@ def _combined():
     return Relation(notation.matrix("M", n, m), MatAdd(causal, pad))
 
 
-def _check_combined(f):
+def _check_combined(f, expr, sizes=None):
     x = attention_inputs()
     n, m, length = SIZES["n"], SIZES["m"], 5
     causal = reference.causal_mask(n, m, "bottom-right")
     pad = np.broadcast_to(np.arange(m) < length, (n, m))
-    additive = np.where(causal, 0.0, -np.inf) + np.where(pad, 0.0, -np.inf)
-    got = _attention_with(additive, x)
+    inputs = attention_bindings(x)
+    inputs.table.update({"M_causal": [np.where(causal, 0.0, -np.inf)], "M_pad": [np.where(pad, 0.0, -np.inf)]})
+    what = "the formula's mask, used in Attention(Q, K, V, M), vs reference with causal AND padding"
+    shown = {"n": n, "m": m, "L": length}
+    try:
+        mask, via = run_formula(f, expr, SIZES, inputs)
+        got, via2 = _attention_with(f, mask, x)
+    except Exception as exc:  # noqa: BLE001
+        return failed(f.id, "numeric", what, shown, exc, SEED)
     want = reference.scaled_dot_product_attention(x["q"], x["k"], x["v"], causal & pad)
-    return compare_arrays(f.id, "sum of additive masks vs reference with causal AND padding",
-                          got, want, {"n": n, "m": m, "L": length}, SEED)
+    return compare_arrays(f.id, what + " (via attention.masked)", got, want, shown, SEED)
 
 
 register(
@@ -143,16 +149,32 @@ def _boolean():
     return Relation(_entry_lhs(), _additive(sp.Eq(B[i, j], 1)))
 
 
-def _check_boolean(f):
+def _check_boolean(f, expr, sizes=None):
+    """The formula's additive mask in Attention(Q, K, V, M) against the reference with the boolean mask;
+    and for a mask with a row that may attend no key, which the reference refuses, the formula must
+    not give that row numbers either (minus infinity gives NaN, a visible error)."""
     x = attention_inputs()
     B = sp.IndexedBase(sp.Symbol("B"))
     i, j = masks.query_index(), masks.key_index()
-    rule = sp.lambdify([B[i, j]], f.expr.rhs, "math")
-    additive = np.vectorize(lambda b: float(rule(int(b))))(x["mask"])
-    got = _attention_with(additive, x)
+    what = "additive mask from the formula in Attention(Q, K, V, M) vs reference with the boolean mask"
+    shown = {"n": SIZES["n"], "m": SIZES["m"]}
+    try:
+        rule = sp.lambdify([B[i, j]], value_of(expr.rhs), "math")
+        additive = np.vectorize(lambda b: float(rule(int(b))))(x["mask"])
+        got, _ = _attention_with(f, additive, x)
+        empty = x["mask"].copy()
+        empty[0] = False
+        with np.errstate(invalid="ignore"):
+            blocked, _ = _attention_with(f, np.vectorize(lambda b: float(rule(int(b))))(empty), x)
+    except Exception as exc:  # noqa: BLE001
+        return failed(f.id, "numeric", what, shown, exc, SEED)
     want = reference.scaled_dot_product_attention(x["q"], x["k"], x["v"], x["mask"])
-    return compare_arrays(f.id, "additive mask from the formula vs reference with the boolean mask",
-                          got, want, {"n": SIZES["n"], "m": SIZES["m"]}, SEED)
+    result = compare_arrays(f.id, what + " (via attention.masked); a row with no allowed key gives no numbers",
+                            got, want, shown, SEED)
+    if result.passed and np.isfinite(blocked[0]).any():
+        return CheckResult(f.id, "numeric", result.compared, False, shown, SEED, result.max_error, result.tolerance,
+                           "a row that may attend no key got numbers; the reference refuses it")
+    return result
 
 
 register(
@@ -179,13 +201,32 @@ def _cross():
                    Relation(ShapeOf(A_i), Shape(*weights.shape)))
 
 
-def _check_cross(f):
+def _check_cross(f, expr, sizes=None):
+    """Each line of the formula at i = 2: head_i vs reference attention with queries from the decoder
+    (Y, n rows) and keys and values from the encoder (m rows); A_i vs reference.attention_weights;
+    shape(A_i) vs the shape of those weights."""
+    sizes = {**SIZES, "i": 2}
     x = attention_inputs()
-    args = [x["x_q"], x["x_kv"], x["w_q"], x["w_k"], x["w_v"], x["w_o"]]
-    got = numeric.multi_head_attention(*args)
-    want = reference.multi_head_attention(*args)
-    return compare_arrays(f.id, "numeric vs reference multi-head attention, decoder queries (n rows), "
-                          "encoder keys and values (m rows)", got, want, dict(SIZES), SEED)
+    k = 1
+    q, kk, v = x["x_q"] @ x["w_q"][k], x["x_kv"] @ x["w_k"][k], x["x_kv"] @ x["w_v"][k]
+    wants = [reference.scaled_dot_product_attention(q, kk, v), reference.attention_weights(q, kk)]
+    what = "head_i and A_i at i = 2, compiled, vs reference attention of decoder queries and encoder keys and values"
+    try:
+        head, weights, shape = expr.args
+        got = [run_formula(f, rel, sizes, attention_bindings(x))[0] for rel in (head, weights)]
+        from ..evaluate import size_values
+        claimed = tuple(int(sp.sympify(d).xreplace(size_values(sizes))) for d in shape.rhs.args)
+    except Exception as exc:  # noqa: BLE001
+        return failed(f.id, "numeric", what, sizes, exc, SEED)
+    for g, w in zip(got, wants):
+        result = compare_arrays(f.id, what + "; shape(A_i) vs the weights' shape", g, w, sizes, SEED)
+        if not result.passed:
+            return result
+    if claimed != wants[1].shape:
+        return CheckResult(f.id, "numeric", what, False, sizes, SEED, detail=f"shape(A_i) = {claimed} != {wants[1].shape}")
+    return compare_arrays(f.id, what + "; shape(A_i) vs the weights' shape (via attention.sdpa)",
+                          np.concatenate([got[0].ravel(), got[1].ravel()]),
+                          np.concatenate([wants[0].ravel(), wants[1].ravel()]), sizes, SEED)
 
 
 register(

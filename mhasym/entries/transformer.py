@@ -9,9 +9,10 @@ import sympy as sp
 
 from .. import notation, numeric, paper, reference, transformer
 from ..catalog import Text, register
-from ..checks import LAYER_SIZES, SEED, CheckResult, compare_arrays, layer_parameters, rng
+from ..checks import (EPSILON, LAYER_SIZES, SEED, CheckResult, Inputs, compare_arrays, failed, layer_bindings,
+                      layer_parameters, numeric as run_and_compare, rng)
 from ..compile import compile_function
-from ..expressions import Aligned, Apply, Call, Frac, Group, Minus, Plus, Relation, Stack, Sub, Times
+from ..expressions import Aligned, Apply, Call, Frac, Group, Minus, Plus, Relation, Stack, Sub, Times, value_of
 from .attention import PAPER, _text
 
 NOTEBOOK_AND_PAPER = Text(
@@ -23,9 +24,9 @@ def _sizes():
     return transformer.Sizes.of()
 
 
-def _inputs(seed=SEED):
+def _inputs(seed=SEED, sizes=LAYER_SIZES):
     g = rng(seed)
-    s = LAYER_SIZES
+    s = sizes
     return g.normal(size=(s["n"], s["d_model"])), g.normal(size=(s["m"], s["d_model"]))
 
 
@@ -36,17 +37,14 @@ def _embedding():
     return Relation(s.X("X", s.n), transformer.embedding_input(s, s.n))
 
 
-def _check_embedding(f):
-    s = _sizes()
-    E, PE = notation.matrix("E", s.n, s.d_model), notation.matrix("PE", s.n, s.d_model)
-    run = compile_function([E, PE, s.d_model], f.expr.rhs)
+def _check_embedding(f, expr, sizes=None):
     n, d_model, vocab = 6, 8, 30
     g = rng(SEED)
     table, tokens = g.normal(size=(vocab, d_model)), g.integers(0, vocab, n)
-    got = run(table[tokens], reference.positional_encoding(n, d_model), d_model)
+    inputs = Inputs({"E": [table[tokens]], "PE": [reference.positional_encoding(n, d_model)]})
     want = table[tokens] * np.sqrt(d_model) + reference.positional_encoding(n, d_model)
-    return compare_arrays(f.id, "compiled formula vs embedding rows * sqrt(d_model) + reference encoding",
-                          got, want, {"n": n, "d_model": d_model, "vocab": vocab}, SEED)
+    return run_and_compare(f, expr, "the formula, compiled, vs embedding rows * sqrt(d_model) + reference encoding",
+                           {"n": n, "d_model": d_model}, inputs, want, shown_sizes={"n": n, "d_model": d_model, "vocab": vocab})
 
 
 register(
@@ -66,23 +64,28 @@ def _pe():
     return Group(Relation(lhs1, rhs1), Relation(lhs2, rhs2))
 
 
-def _check_pe(f):
+def _check_pe(f, expr, sizes=None):
+    """Each line PE(pos, column) = value at every pos and i = 0 .. d_model/2 - 1: the column comes from
+    the left-hand side, the value from the right; every column must be written exactly once."""
     n, d_model = 12, 10
     want = reference.positional_encoding(n, d_model)
     pos, i, d = notation.scalar("pos"), notation.scalar("i"), notation.dim("d_model")
-    sin_rel, cos_rel = f.expr.args
-    got = np.zeros((n, d_model))
-    for p_ in range(n):
-        for half in range(d_model // 2):
-            values = {pos: p_, i: half, d: d_model}
-            got[p_, 2 * half] = float(sin_rel.rhs.xreplace(values))
-            got[p_, 2 * half + 1] = float(cos_rel.rhs.xreplace(values))
-    numbers = numeric.positional_encoding(n, d_model)
-    result = compare_arrays(f.id, "the two formulas at every (pos, column) vs reference.positional_encoding",
-                            got, want, {"positions": n, "d_model": d_model})
-    if result.passed and np.max(np.abs(numbers - want)) > 1e-10:
-        return compare_arrays(f.id, "numeric vs reference positional_encoding", numbers, want)
-    return result
+    what = "the two formulas at every (pos, column) vs reference.positional_encoding"
+    shown = {"positions": n, "d_model": d_model}
+    got, written = np.full((n, d_model), np.nan), np.zeros((n, d_model), int)
+    try:
+        for rel in expr.args:
+            for half in range(d_model // 2):
+                at = {i: half, d: d_model}
+                column = int(value_of(rel.lhs.operands[1]).xreplace(at))
+                for p_ in range(n):
+                    got[p_, column] = float(value_of(rel.rhs).xreplace({**at, pos: p_}))
+                    written[p_, column] += 1
+    except Exception as exc:  # noqa: BLE001
+        return failed(f.id, "numeric", what, shown, exc)
+    if (written != 1).any():
+        return CheckResult(f.id, "numeric", what, False, shown, detail="some columns are written twice or never")
+    return compare_arrays(f.id, what, got, want, shown)
 
 
 register(
@@ -112,7 +115,7 @@ def _layer_norm():
     )
 
 
-def _check_layer_norm(f):
+def _check_layer_norm(f, expr, sizes=None):
     d_model, eps_value = 6, 1e-5
     g = rng(SEED)
     row, gam, bet = g.normal(size=d_model) * 3 + 1, 1 + g.normal(size=d_model), g.normal(size=d_model)
@@ -122,7 +125,7 @@ def _check_layer_norm(f):
     mu_s, sigma, eps, d = (notation.scalar("mu"), notation.scalar("sigma"), notation.scalar("epsilon"),
                            notation.dim("d_model"))
     values = {x[k + 1]: row[k] for k in range(d_model)}
-    mean_rel, var_rel, out_rel = f.expr.args
+    mean_rel, var_rel, out_rel = expr.args
     mu = float(mean_rel.rhs.xreplace({d: d_model}).doit().xreplace(values))
     var = float(var_rel.rhs.xreplace({d: d_model}).doit().xreplace(values).xreplace({mu_s: mu}))
     got = [float(out_rel.rhs.xreplace({j: c + 1}).xreplace({x[c + 1]: row[c], gamma[c + 1]: gam[c],
@@ -152,16 +155,14 @@ def _ffn():
     return Relation(transformer.feed_forward(s, X, expand=False), transformer.feed_forward(s, X))
 
 
-def _check_ffn(f):
-    s = _sizes()
-    X = s.X("X", s.n)
-    run = compile_function([X, *s.ffn_weights()], f.expr.rhs)
-    x, _ = _inputs()
-    w = layer_parameters()["ffn"]
-    got = run(x, w["w_1"], w["b_1"][None, :], w["w_2"], w["b_2"][None, :])
+def _check_ffn(f, expr, sizes=None):
+    x, memory = _inputs()
+    p = layer_parameters()
+    w = p["ffn"]
     want = reference.feed_forward(x, w["w_1"], w["b_1"], w["w_2"], w["b_2"])
-    return compare_arrays(f.id, "compiled formula vs reference.feed_forward", got, want,
-                          {k: LAYER_SIZES[k] for k in ("n", "d_model", "d_ff")}, SEED)
+    return run_and_compare(f, expr, "the formula, compiled, vs reference.feed_forward", dict(LAYER_SIZES),
+                           layer_bindings(x, memory, p), want,
+                           shown_sizes={k: LAYER_SIZES[k] for k in ("n", "d_model", "d_ff")})
 
 
 register(
@@ -178,21 +179,28 @@ def _residual(norm):
     def build():
         s = _sizes()
         x = s.X("X", s.n)
-        sub = lambda z: Apply("Sublayer", z.shape, z)  # noqa: E731
-        ln = lambda z: Apply("LayerNorm", z.shape, z)  # noqa: E731
+        sub = lambda z: Apply("Sublayer", *z.shape, z)  # noqa: E731
+        ln = lambda z: Apply("LayerNorm", *z.shape, z)  # noqa: E731
         return Relation(notation.matrix("Y", s.n, s.d_model), transformer.sublayer(x, sub, norm, ln))
 
-    def check(f):
-        x, _ = _inputs()
+    def check(f, expr, sizes=None):
+        """Sublayer is the reference feed-forward network and LayerNorm the reference layer norm; the
+        formula is compared with the wrapping that the paper (post) or pre-LN prescribes."""
+        x, memory = _inputs()
         p = layer_parameters()
-        got = numeric.encoder_layer(x, p, norm)
-        want = reference.encoder_layer(x, p, norm)
-        other = reference.encoder_layer(x, p, "pre" if norm == "post" else "post")
-        result = compare_arrays(f.id, f"numeric vs reference encoder layer with norm={norm!r}", got, want,
-                                dict(LAYER_SIZES), SEED)
-        if result.passed and np.max(np.abs(got - other)) < 1e-3:
-            return CheckResult(f.id, "numeric", "post-LN and pre-LN give the same numbers", False)
-        return result
+        w, g = p["ffn"], p["norm_1"]
+
+        def sub(z):
+            return reference.feed_forward(z, w["w_1"], w["b_1"], w["w_2"], w["b_2"])
+
+        def ln(z):
+            return reference.layer_norm(z, g["gamma"], g["beta"], EPSILON)
+
+        want = ln(x + sub(x)) if norm == "post" else x + sub(ln(x))
+        what = ("the formula, compiled, with Sublayer = reference.feed_forward and LayerNorm = reference.layer_norm, "
+                f"vs {'LayerNorm(x + Sublayer(x))' if norm == 'post' else 'x + Sublayer(LayerNorm(x))'} computed by the reference")
+        return run_and_compare(f, expr, what, dict(LAYER_SIZES), layer_bindings(x, memory, p), want,
+                               functions={"Sublayer": sub, "LayerNorm": ln})
 
     return build, check
 
@@ -223,25 +231,26 @@ def _layer(kind, norm):
         if kind == "encoder":
             X = s.X("X", s.n)
             out = transformer.encoder_layer(s, X, norm, expand=False, steps=True)
-            lhs = Apply("EncoderLayer", X.shape, X)
+            lhs = Apply("EncoderLayer", *X.shape, X)
         else:
             X, memory = s.X("Y", s.n), notation.matrix("memory", s.m, s.d_model)
             out = transformer.decoder_layer(s, X, memory, norm, expand=False, steps=True,
                                             mask=notation.matrix("M_causal", s.n, s.n))
-            lhs = Apply("DecoderLayer", X.shape, X, memory)
+            lhs = Apply("DecoderLayer", *X.shape, X, memory)
         from ..expressions import let_steps
         rows = [Relation(step.name, step.value) for step in let_steps(out)]
         return Aligned(*rows, Relation(lhs, out))
 
-    def check(f):
-        x, memory = _inputs()
-        p = layer_parameters(decoder=kind == "decoder")
+    def check(f, expr, sizes=None):
+        sizes = dict(sizes or LAYER_SIZES)
+        x, memory = _inputs(sizes=sizes)
+        p = layer_parameters(sizes, decoder=kind == "decoder")
         if kind == "encoder":
-            got, want = numeric.encoder_layer(x, p, norm), reference.encoder_layer(x, p, norm)
+            want = reference.encoder_layer(x, p, norm, EPSILON)
         else:
-            got, want = numeric.decoder_layer(x, memory, p, norm), reference.decoder_layer(x, memory, p, norm)
-        return compare_arrays(f.id, f"numeric (compiled) vs reference {kind}_layer, norm={norm!r}", got, want,
-                              dict(LAYER_SIZES), SEED)
+            want = reference.decoder_layer(x, memory, p, norm, EPSILON)
+        return run_and_compare(f, expr, f"the formula, compiled, vs reference.{kind}_layer(norm={norm!r})", sizes,
+                               layer_bindings(x, memory, p), want)
 
     return build, check
 
@@ -281,20 +290,26 @@ def _stack(kind):
         X = s.X("X", s.n) if kind == "encoder" else s.X("Y", s.n)
         name = "Encoder" if kind == "encoder" else "Decoder"
         layer = "EncoderLayer" if kind == "encoder" else "DecoderLayer"
-        return Group(Relation(Apply(name, X.shape, X), Stack(layer, N, X)), Relation(N, paper.BASE["N"]))
+        return Group(Relation(Apply(name, *X.shape, X), Stack(layer, N, X)), Relation(N, paper.BASE["N"]))
 
-    def check(f):
-        N = int(f.expr.args[1].rhs)
+    def check(f, expr, sizes=None):
+        """The formula with its own N (its second line), each layer unfolded through the layer's entry
+        with its own parameters, vs the paper's N = 6 reference layers."""
+        N = paper.BASE["N"]
         x, memory = _inputs()
         params = [layer_parameters(seed=SEED + k, decoder=kind == "decoder") for k in range(N)]
-        got, want = x, x
+        want = x
         for p in params:
-            if kind == "encoder":
-                got, want = numeric.encoder_layer(got, p), reference.encoder_layer(want, p)
-            else:
-                got, want = numeric.decoder_layer(got, memory, p), reference.decoder_layer(want, memory, p)
-        return compare_arrays(f.id, f"{N} numeric {kind} layers vs {N} reference layers, each with its own "
-                              "parameters", got, want, {**LAYER_SIZES, "N": N}, SEED)
+            want = reference.encoder_layer(want, p) if kind == "encoder" else reference.decoder_layer(want, memory, p)
+        what = f"the formula, compiled, vs {N} reference {kind} layers, each with its own parameters"
+        try:
+            count = expr.args[1]
+            if count.lhs != notation.dim("N"):
+                raise ValueError("the second line does not give N")
+            stack_sizes = {**LAYER_SIZES, "N": int(count.rhs)}
+        except Exception as exc:  # noqa: BLE001
+            return failed(f.id, "numeric", what, {**LAYER_SIZES, "N": N}, exc, SEED)
+        return run_and_compare(f, expr, what, stack_sizes, layer_bindings(x, memory, params), want)
 
     return build, check
 
