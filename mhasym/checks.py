@@ -111,7 +111,7 @@ def attention_inputs(sizes: dict = SIZES, seed: int = SEED) -> dict:
     n, m, d_model, h, d_k, d_v = (sizes[k] for k in ("n", "m", "d_model", "h", "d_k", "d_v"))
     mask = g.random((n, m)) < 0.6
     mask[np.arange(n), g.integers(0, m, n)] = True
-    return {
+    out = {
         "x_q": g.normal(size=(n, d_model)),
         "x_kv": g.normal(size=(m, d_model)),
         "w_q": g.normal(size=(h, d_model, d_k)),
@@ -123,6 +123,8 @@ def attention_inputs(sizes: dict = SIZES, seed: int = SEED) -> dict:
         "v": g.normal(size=(m, d_v)),
         "mask": mask,
     }
+    out["x_v"] = g.normal(size=(m, d_model))  # values from another sequence than the keys
+    return out
 
 
 def max_error(got, want) -> float:
@@ -215,12 +217,15 @@ class Inputs:
 
     def __init__(self, table: dict, scalars: dict | None = None, layers=None):
         self.table, self.scalars, self.layers = table, dict(scalars or {}), layers
+        self.exact = {}  # symbol -> array: a formula's own arguments, bound by position
 
     def __call__(self, path, symbol):
         import sympy as sp
 
         from .errors import MhasymError
 
+        if not path and symbol in self.exact:
+            return self.exact[symbol]
         if isinstance(symbol, sp.Symbol):
             if symbol.name in self.scalars:
                 return self.scalars[symbol.name]
@@ -310,15 +315,32 @@ def layer_bindings(x, memory, params, mask=None) -> Inputs:
     return Inputs({**top, **layer_table(stack[0])}, {"epsilon": EPSILON}, layers)
 
 
-def run_formula(f, expr, sizes: dict, inputs, functions=None):
+def run_formula(f, expr, sizes: dict, inputs, functions=None, args=None, defines=True):
     """``expr`` (a version of formula ``f``) evaluated at ``sizes`` on ``inputs``; named calls are
-    unfolded through the catalog, where ``f``'s own id now means ``expr``. Returns (array, via)."""
+    unfolded through the catalog, where what ``f`` defines now means ``expr``. ``args`` are arrays
+    for the operands of the left-hand side (``Attention(Q, K, V)``), bound by position, as when a
+    function is called. ``defines=False`` for a helper expression that only calls definitions.
+    Returns (array, via)."""
     from .catalog import formula
-    from .evaluate import evaluate
+    from .errors import MhasymError
+    from .evaluate import DEFINITIONS, evaluate, own_key, pattern, size_values
+
+    own = {DEFINITIONS.get(own_key(f.expr)), DEFINITIONS.get(own_key(expr)), f.id} - {None} if defines else set()
 
     def definitions(fid):
-        return expr if fid == f.id else formula(fid).expr
+        return expr if fid in own else formula(fid).expr
 
+    if args is not None:
+        operands = list(getattr(pattern(expr), "operands", ()))
+        if len(operands) != len(args):
+            raise MhasymError(f"the left-hand side takes {len(operands)} arguments, the check gives {len(args)}")
+        values = size_values(sizes)
+        inputs.exact = {}
+        for op, array in zip(operands, args):
+            op = op.xreplace(values)
+            if tuple(int(d) for d in op.shape) != array.shape:
+                raise MhasymError(f"argument {op} has shape {tuple(op.shape)}, the check gives {array.shape}")
+            inputs.exact[op] = array
     got, program = evaluate(expr, sizes, inputs, functions, definitions)
     return np.asarray(got, dtype=float), [v for v in program.via if v != f.id]
 
@@ -327,15 +349,27 @@ def via_text(via) -> str:
     return f" (via {', '.join(via)})" if via else ""
 
 
-def numeric(f, expr, what: str, sizes: dict, inputs, want, *, seed=SEED, functions=None, shown_sizes=None):
-    """A numeric check: ``expr`` run at ``sizes`` on ``inputs`` against ``want``. A formula that
-    does not run (a shape error, a call with no definition) fails with the reason."""
+def numeric(f, expr, what: str, sizes: dict, inputs, want, *, seed=SEED, functions=None, shown_sizes=None,
+            args=None):
+    """A numeric check: ``expr`` run at ``sizes`` on ``inputs`` (``args`` for the operands of its
+    left-hand side) against ``want``. A formula that does not run (a shape error, a call with no
+    definition) fails with the reason."""
     shown = dict(shown_sizes or sizes)
     try:
-        got, via = run_formula(f, expr, sizes, inputs, functions)
+        got, via = run_formula(f, expr, sizes, inputs, functions, args)
     except Exception as exc:  # any error of a wrong version is a failed check, said in one line
         return failed(f.id, "numeric", what, shown, exc, seed)
     return compare_arrays(f.id, what + via_text(via), got, want, shown, seed)
+
+
+def vacuous(fid, expr, what, sizes) -> CheckResult | None:
+    """A failed identity check when a line of ``expr`` has the same two sides: X = X proves nothing."""
+    rows = expr.args if type(expr).__name__ in ("Group", "Aligned") else (expr,)
+    for row in rows:
+        if getattr(row, "lhs", None) is not None and row.lhs == row.rhs:
+            return CheckResult(fid, "identity", what, False, dict(sizes),
+                               detail="both sides are the same expression: nothing is proven", refused=True)
+    return None
 
 
 def failed(fid, kind, what, sizes, exc, seed=None) -> CheckResult:

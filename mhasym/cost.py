@@ -75,13 +75,15 @@ def written(name: str):
     return forms[name]()
 
 
-def written_value(expr):
-    """The value of a written formula, with P_attn, P_ffn, P_enc, P_dec replaced by their formulas."""
+def written_value(expr, own=None):
+    """The value of a written formula, with P_attn, P_ffn, P_enc, P_dec replaced by their formulas
+    (except ``own``, the symbol that the formula itself defines)."""
     from .expressions import value_of
 
     P = notation.scalar
     parts = {P("P_enc"): encoder_layer_parameters(), P("P_dec"): decoder_layer_parameters(),
              P("P_attn"): attention_parameters(), P("P_ffn"): ffn_parameters()}
+    parts.pop(own, None)
     return sp.expand(value_of(expr).xreplace(parts).xreplace(parts))
 
 

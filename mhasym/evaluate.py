@@ -89,6 +89,15 @@ def pattern(expr):
     return expr.lhs
 
 
+def own_key(expr):
+    """What a formula defines, when its left-hand side is a pattern (a call on matrix symbols, or
+    head_i): the key of :data:`DEFINITIONS`; None otherwise."""
+    lhs = pattern(expr) if isinstance(expr, (Relation, Aligned, Group)) else None
+    if isinstance(lhs, Apply) and not all(isinstance(o, MatrixSymbol) for o in lhs.operands):
+        return None
+    return _key(lhs) if lhs is not None else None
+
+
 def _key(e):
     if isinstance(e, Apply):
         return (e.name, len(e.operands))

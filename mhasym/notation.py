@@ -53,6 +53,7 @@ SCALARS = {
     "P_base": r"P_{\text{base}}",
     "P_big": r"P_{\text{big}}",
     "C_self": r"C_{\text{self-attn}}",
+    "C_attn": r"C_{\text{attn}}",  # multiply-adds of Q K^T and A V alone (the paper's Table 1)
     "S_filled": r"\tilde{S}",  # scores after a masked fill
     "mu": r"\mu",
     "sigma": r"\sigma",
@@ -149,6 +150,8 @@ def scalar(name: str) -> sp.Symbol:
         return sp.Symbol(name, integer=True, nonnegative=True)
     if name == "l":
         return sp.Symbol(name, integer=True, positive=True)
+    if name == "mu":  # a mean: any real number
+        return sp.Symbol(name, real=True)
     return sp.Symbol(name, positive=True)
 
 

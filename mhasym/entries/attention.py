@@ -10,6 +10,7 @@ from .. import attention, notation, paper, reference
 from ..catalog import Text, register
 from ..checks import (SEED, SIZES, CheckResult, attention_bindings, attention_inputs, compare_arrays, compare_shapes, failed,
                       numeric)
+from ..compile import compile_function
 from ..expressions import Concat, Elided, Group, Relation, Shape, ShapeOf, Softmax, Space
 
 PAPER = Text("Following “Attention Is All You Need” (Vaswani et al., 2017).",
@@ -40,8 +41,9 @@ def _check_sdpa(masked: bool):
         x = attention_inputs(sizes)
         want = reference.scaled_dot_product_attention(x["q"], x["k"], x["v"], x["mask"] if masked else None)
         what = "the formula, compiled, vs reference.scaled_dot_product_attention"
+        args = [x["q"], x["k"], x["v"]] + ([np.where(x["mask"], 0.0, -np.inf)] if masked else [])
         return numeric(f, expr, what + (" with a boolean mask" if masked else ""), sizes, attention_bindings(x),
-                       want, shown_sizes={k: sizes[k] for k in ("n", "m", "d_k", "d_v")})
+                       want, shown_sizes={k: sizes[k] for k in ("n", "m", "d_k", "d_v")}, args=args)
     return check
 
 
@@ -87,11 +89,17 @@ def _check_softmax(f, expr, sizes=None):
     try:
         got = np.array([[float(template.xreplace({i: a, j: b}).doit().xreplace(values))
                          for b in range(1, m + 1)] for a in range(1, n + 1)])
+        from ..evaluate import size_values
+        lhs = compile_function([notation.matrix("S", n, m)], expr.lhs.parent.xreplace(size_values({"n": n, "m": m})))
+        got_lhs = lhs(scores)
     except Exception as exc:  # noqa: BLE001 - a wrong version that does not evaluate fails
         return CheckResult(f.id, "numeric", what, False, {"n": n, "m": m}, SEED,
                            detail=f"the formula did not evaluate to numbers ({exc})")
-    return compare_arrays(f.id, what, got,
-                          reference.softmax_rows(scores), {"n": n, "m": m}, SEED)
+    want = reference.softmax_rows(scores)
+    left = compare_arrays(f.id, what + "; the left side's matrix, compiled, too", got_lhs, want, {"n": n, "m": m}, SEED)
+    if not left.passed:
+        return left
+    return compare_arrays(f.id, what + "; the left side's matrix, compiled, too", got, want, {"n": n, "m": m}, SEED)
 
 
 register(
@@ -125,18 +133,28 @@ def _spaces(expr, sizes):
 
 
 def _check_attention_shapes(f, expr, sizes=None):
+    """Arrays of the shapes claimed for Q, K, V go into reference.scaled_dot_product_attention and into the
+    call on the last line, run through attention.sdpa; the claimed output shape must be both results' shape."""
+    from ..checks import Inputs, run_formula
+
     sizes = _numeric_sizes("n", "m", "d_k", "d_v")
-    what = "the shapes claimed for Q, K, V, taken by reference.scaled_dot_product_attention, and its output's shape"
+    what = ("arrays of the shapes claimed for Q, K, V in reference.scaled_dot_product_attention and in the "
+            "last line's call (via attention.sdpa); the output shape claimed vs both")
     try:
         claims = _spaces(expr, sizes)
+        names = [getattr(lhs, "key", None) for lhs, _ in claims]
+        if names[:3] != ["Q", "K", "V"]:
+            raise ValueError(f"the first three lines are about {names[:3]}, not Q, K, V")
         g = np.random.default_rng(SEED)
-        arrays = [g.normal(size=shape) for _, shape in claims[:3]]
-        out = reference.scaled_dot_product_attention(*arrays)
-    except Exception as exc:  # noqa: BLE001 - the reference refuses the claimed shapes
+        arrays = {name: g.normal(size=shape) for name, (_, shape) in zip(names, claims[:3])}
+        out = reference.scaled_dot_product_attention(arrays["Q"], arrays["K"], arrays["V"])
+        call = expr.args[3].lhs
+        ran, _ = run_formula(f, Relation(call, call), sizes, Inputs({k: [v] for k, v in arrays.items()}),
+                             defines=False)
+    except Exception as exc:  # noqa: BLE001 - the reference or the call refuses the claimed shapes
         return failed(f.id, "shape", what, sizes, exc)
-    names = [getattr(lhs, "key", getattr(lhs, "name", "")) for lhs, _ in claims]
-    if names[:3] != ["Q", "K", "V"]:
-        return CheckResult(f.id, "shape", what, False, sizes, detail=f"the first three are {names[:3]}, not Q, K, V")
+    if ran.shape != out.shape:
+        return CheckResult(f.id, "shape", what, False, sizes, detail=f"the call gives {ran.shape}, the reference {out.shape}")
     return compare_shapes(f.id, what, claims[3][1], out.shape, sizes)
 
 
@@ -230,11 +248,21 @@ def _multihead():
 
 
 def _check_multihead(f, expr, sizes=None):
+    """Run as MultiHead(X_q, X_kv, X_kv) against reference.multi_head_attention, and as MultiHead(X_q, X_k, X_v)
+    with keys and values from two sequences against the reference's heads, concatenated, times W^O."""
     sizes = dict(sizes or SIZES)
     x = attention_inputs(sizes)
+    what = f"the formula at h = {sizes['h']}, compiled, vs reference.multi_head_attention"
     want = reference.multi_head_attention(x["x_q"], x["x_kv"], x["w_q"], x["w_k"], x["w_v"], x["w_o"])
-    return numeric(f, expr, f"the formula at h = {sizes['h']}, compiled, vs reference.multi_head_attention",
-                   sizes, attention_bindings(x), want)
+    first = numeric(f, expr, what, sizes, attention_bindings(x), want, args=[x["x_q"], x["x_kv"], x["x_kv"]])
+    if not first.passed:
+        return first
+    heads = [reference.scaled_dot_product_attention(x["x_q"] @ x["w_q"][k], x["x_kv"] @ x["w_k"][k],
+                                                    x["x_v"] @ x["w_v"][k]) for k in range(sizes["h"])]
+    want = np.concatenate(heads, axis=1) @ x["w_o"]
+    return numeric(f, expr, what + "; with values from another sequence than the keys, vs the reference's heads "
+                   "concatenated times W^O", sizes, attention_bindings(x), want,
+                   args=[x["x_q"], x["x_kv"], x["x_v"]])
 
 
 register(
@@ -261,6 +289,10 @@ def _check_concat_shape(f, expr, sizes=None):
     if not isinstance(expr.rhs, Shape):
         return CheckResult(f.id, "shape", "the right-hand side", False, dict(SIZES), detail="it is not a shape (r, c)")
     got = tuple(sp.sympify(d).xreplace(values) for d in expr.rhs.args)
+    written = expr.lhs.arg.xreplace(values).doit().shape  # the concatenation itself, at h = 3, written out
+    if tuple(written) != got:
+        return CheckResult(f.id, "shape", "the shape shown vs the concatenation written out at h = 3", False,
+                           dict(SIZES), detail=f"{got} != {tuple(written)}")
     x = attention_inputs()
     heads = [reference.scaled_dot_product_attention(x["x_q"] @ x["w_q"][k], x["x_kv"] @ x["w_k"][k],
                                                     x["x_kv"] @ x["w_v"][k]) for k in range(SIZES["h"])]

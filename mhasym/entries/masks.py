@@ -104,7 +104,7 @@ def _attention_with(f, M_values, x, sizes=SIZES):
     inputs = attention_bindings(x)
     inputs.table["M"] = [np.asarray(M_values, dtype=float)]
     call = Relation(attention.Apply("Attention", s.n, s.d_v, Q, K, V, s.mask()), s.mask())
-    return run_formula(f, Relation(call.lhs, call.lhs), sizes, inputs)
+    return run_formula(f, Relation(call.lhs, call.lhs), sizes, inputs, defines=False)
 
 
 def _combined():

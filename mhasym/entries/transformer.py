@@ -125,16 +125,23 @@ def _check_layer_norm(f, expr, sizes=None):
     mu_s, sigma, eps, d = (notation.scalar("mu"), notation.scalar("sigma"), notation.scalar("epsilon"),
                            notation.dim("d_model"))
     values = {x[k + 1]: row[k] for k in range(d_model)}
-    mean_rel, var_rel, out_rel = expr.args
-    mu = float(mean_rel.rhs.xreplace({d: d_model}).doit().xreplace(values))
-    var = float(var_rel.rhs.xreplace({d: d_model}).doit().xreplace(values).xreplace({mu_s: mu}))
-    got = [float(out_rel.rhs.xreplace({j: c + 1}).xreplace({x[c + 1]: row[c], gamma[c + 1]: gam[c],
-                                                            beta[c + 1]: bet[c], mu_s: mu,
-                                                            sigma: np.sqrt(var), eps: eps_value}))
-           for c in range(d_model)]
+    what = "the formulas on one row vs reference.layer_norm (each line solved for the symbol it defines)"
+    shown = {"d_model": d_model, "eps": eps_value}
+    try:
+        mean_rel, var_rel, out_rel = expr.args
+        known = {}
+        for rel in (mean_rel, var_rel):
+            value = value_of(rel.rhs).xreplace({d: d_model}).doit().xreplace(values).xreplace(known)
+            unknown = [s for s in value_of(rel.lhs).free_symbols if s in (mu_s, sigma)]
+            roots = [r for r in sp.solve(sp.Eq(value_of(rel.lhs), value), unknown[0]) if r.is_real]
+            known[unknown[0]] = sp.Float(max(roots) if unknown[0] == sigma else roots[0])
+        got = [float(value_of(out_rel.rhs).xreplace({j: c + 1}).xreplace(
+            {x[c + 1]: row[c], gamma[c + 1]: gam[c], beta[c + 1]: bet[c], eps: eps_value, **known}))
+            for c in range(d_model)]
+    except Exception as exc:  # noqa: BLE001
+        return failed(f.id, "numeric", what, shown, exc, SEED)
     want = reference.layer_norm(row[None, :], gam, bet, eps_value)
-    return compare_arrays(f.id, "the formulas on one row vs reference.layer_norm", np.array([got]), want,
-                          {"d_model": d_model, "eps": eps_value}, SEED)
+    return compare_arrays(f.id, what, np.array([got]), want, shown, SEED)
 
 
 register(
@@ -161,7 +168,7 @@ def _check_ffn(f, expr, sizes=None):
     w = p["ffn"]
     want = reference.feed_forward(x, w["w_1"], w["b_1"], w["w_2"], w["b_2"])
     return run_and_compare(f, expr, "the formula, compiled, vs reference.feed_forward", dict(LAYER_SIZES),
-                           layer_bindings(x, memory, p), want,
+                           layer_bindings(x, memory, p), want, args=[x],
                            shown_sizes={k: LAYER_SIZES[k] for k in ("n", "d_model", "d_ff")})
 
 
@@ -250,7 +257,7 @@ def _layer(kind, norm):
         else:
             want = reference.decoder_layer(x, memory, p, norm, EPSILON)
         return run_and_compare(f, expr, f"the formula, compiled, vs reference.{kind}_layer(norm={norm!r})", sizes,
-                               layer_bindings(x, memory, p), want)
+                               layer_bindings(x, memory, p), want, args=[x] if kind == "encoder" else [x, memory])
 
     return build, check
 
@@ -309,7 +316,7 @@ def _stack(kind):
             stack_sizes = {**LAYER_SIZES, "N": int(count.rhs)}
         except Exception as exc:  # noqa: BLE001
             return failed(f.id, "numeric", what, {**LAYER_SIZES, "N": N}, exc, SEED)
-        return run_and_compare(f, expr, what, stack_sizes, layer_bindings(x, memory, params), want)
+        return run_and_compare(f, expr, what, stack_sizes, layer_bindings(x, memory, params), want, args=[x])
 
     return build, check
 
