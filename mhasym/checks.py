@@ -35,6 +35,20 @@ KIND_NAMES = {
 FACT_WORDS = {"en": {"seed": "seed", "max_error": "max error"}, "zh": {"seed": "随机种子", "max_error": "最大误差"}}
 
 
+def mutant_words(lang: str, killed: int, built: int, equivalent: int = 0, mistake: bool = False) -> str:
+    """How many wrong versions (mutants) a check kills, in words: "kills 9 of 9 wrong versions"."""
+    if mistake:
+        return ("given its right formula instead, the check no longer reports a mistake" if lang == "en"
+                else "换成正确公式后，检查不再报错") if killed == built else (
+                "given its right formula, the check still reports a mistake" if lang == "en"
+                else "换成正确公式后，检查仍然报错")
+    if lang == "en":
+        text = f"kills {killed} of {built} wrong versions"
+        return text + (f" ({equivalent} more proven equal to the formula)" if equivalent else "")
+    text = f"检出 {killed}/{built} 个错误版本"
+    return text + (f"（另有 {equivalent} 个经 SymPy 证明与原式等价）" if equivalent else "")
+
+
 @dataclass(frozen=True)
 class CheckResult:
     """What a check compared, at which sizes and seed, and the largest difference."""
@@ -49,6 +63,7 @@ class CheckResult:
     tolerance: float | None = None
     detail: str = ""
     refused: bool = False  # the formula did not run or gave another shape: no numbers were compared
+    mutants: tuple | None = None  # (killed, built, proven equivalent) when mutants were run
 
     @property
     def ok(self) -> bool:
@@ -70,6 +85,8 @@ class CheckResult:
             parts.append(f"{words['max_error']} {self.max_error:.1e}")
         if self.detail:
             parts.append(self.detail)
+        if self.mutants is not None:
+            parts.append(mutant_words(lang, *self.mutants, mistake=self.kind == "caught"))
         return parts
 
     def summary(self) -> str:
@@ -83,6 +100,8 @@ class CheckResult:
             extras.append(f"max error {self.max_error:.1e}")
         if self.detail:
             extras.append(self.detail)
+        if self.mutants is not None:
+            extras.append(mutant_words("en", *self.mutants, mistake=self.kind == "caught"))
         status = "ok" if self.passed else "FAILED"
         return f"{self.id}: {status} {self.kind} {self.compared}" + "".join(", " + e for e in extras)
 
@@ -97,6 +116,8 @@ class CheckResult:
             "max_error": self.max_error,
             "tolerance": self.tolerance,
             "detail": self.detail,
+            "refused": self.refused,
+            "mutants": None if self.mutants is None else dict(zip(("killed", "built", "equivalent"), self.mutants)),
         }
 
 

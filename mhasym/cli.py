@@ -51,6 +51,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("check", help="run the checks of all formulas, or of the given ids")
     p.add_argument("ids", nargs="*", metavar="ID", help="formula ids (default: all)")
+    p.add_argument("--mutants", action="store_true",
+                   help="also run each check on wrong versions of its formula and count those it kills")
 
     p = sub.add_parser("export", help="write the catalog as LaTeX for lecture notes and slides")
     p.add_argument("what", choices=("latex",), help="latex: snippets, notation .sty, notes.tex, slides.tex")
@@ -87,15 +89,26 @@ def _shape(args, out):
 
 def _check(args, out):
     entries = [formula(i) for i in args.ids] if args.ids else formulas()
-    results = [f.check() for f in entries]
+    if args.mutants:
+        from .mutants import checked
+
+        results = [checked(f) for f in entries]
+    else:
+        results = [f.check() for f in entries]
     width = max(len(r.id) for r in results)
-    print(f"{'id':<{width}}  status  kind      max error  compared", file=out)
+    killed = "  killed/built" if args.mutants else ""
+    print(f"{'id':<{width}}  status  kind      max error{killed}  compared", file=out)
     for r in results:
         err = "-" if r.max_error is None else f"{r.max_error:.1e}"
         status = "ok" if r.passed else "FAILED"
-        print(f"{r.id:<{width}}  {status:<6}  {r.kind:<8}  {err:>9}  {r.compared}", file=out)
+        count = f"  {r.mutants[0]:>6}/{r.mutants[1]:<5}" if args.mutants else ""
+        print(f"{r.id:<{width}}  {status:<6}  {r.kind:<8}  {err:>9}{count}  {r.compared}", file=out)
     failed = [r for r in results if not r.passed]
     print(f"{len(results) - len(failed)} passed, {len(failed)} failed", file=out)
+    if args.mutants:
+        k, b, e = (sum(r.mutants[x] for r in results) for x in range(3))
+        print(f"mutants: {k} of {b} killed ({k / b:.1%}), {e} proven equal to their formula, "
+              f"{b - k - e} unexplained", file=out)
     for r in failed:
         print(r.summary(), file=out)
     return 1 if failed else 0

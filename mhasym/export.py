@@ -194,7 +194,9 @@ def export_latex(out, lang: str = "en", pdf: bool = False, results: dict | None 
     except OSError as exc:
         raise MhasymError(f"cannot write to {out}: {exc.strerror}") from None
     try:
-        results = {f.id: (results or {}).get(f.id) or f.check() for f in catalog.formulas()}
+        from .mutants import checked
+
+        results = {f.id: (results or {}).get(f.id) or checked(f) for f in catalog.formulas()}
         failed = [r.summary() for r in results.values() if not r.passed]
         if failed:
             raise MhasymError(f"a check failed, nothing exported: {failed[0]}")

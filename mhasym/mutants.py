@@ -254,4 +254,19 @@ def cached_score(f) -> Score:
     return _SCORES[f.id]
 
 
-__all__ = ["Mutant", "Score", "cached_score", "equivalent", "mutants", "score"]
+def checked(f):
+    """``f.check()`` with the count of mutants it kills; the result fails if a mutant survives
+    unexplained, since then the check can pass a wrong formula."""
+    from dataclasses import replace
+
+    result = f.check()
+    s = cached_score(f)
+    result = replace(result, mutants=(s.killed, s.built, len(s.equivalent)))
+    if s.survived and result.passed:
+        first = s.survived[0]
+        result = replace(result, passed=False,
+                         detail=f"{result.detail}; a wrong version passes: {first.rule} at {first.where}".lstrip("; "))
+    return result
+
+
+__all__ = ["Mutant", "Score", "cached_score", "checked", "equivalent", "mutants", "score"]

@@ -39,7 +39,8 @@ sys.path.insert(0, str(ROOT))
 
 import mhasym  # noqa: E402
 from mhasym import catalog, figures, notation  # noqa: E402
-from mhasym.checks import KIND_NAMES  # noqa: E402
+from mhasym.checks import KIND_NAMES, mutant_words  # noqa: E402
+from mhasym.mutants import checked  # noqa: E402
 
 log = logging.getLogger("mkdocs.hooks.mhasym")
 
@@ -83,7 +84,7 @@ def _formula(fid: str):
 def _checked(f):
     """Run each formula's check once per build process; a failure stops the build."""
     if f.id not in _CHECKS:
-        _CHECKS[f.id] = f.check()
+        _CHECKS[f.id] = checked(f)
     result = _CHECKS[f.id]
     if not result.passed:
         raise FormulaError(f"{_page_name()}: check of formula {f.id!r} failed: {result.summary()}")
@@ -153,6 +154,8 @@ def _check_html(result, lang, wrong=False) -> str:
     parts = [f"<b>{result.kind_name(lang)}</b>: {html.escape(result.compared)}"]
     parts += [html.escape(p) for p in result.facts(lang)]
     mark = f"✗ {labels['rejected']}" if wrong else f"✓ {labels['checked']}"
+    if result.mutants is not None and not wrong:
+        mark += f" · {html.escape(mutant_words(lang, *result.mutants[:2]))}"
     return (f'<details class="mhasym-check"><summary>{mark}</summary>'
             f'<p>{"; ".join(parts)}</p></details>')
 
@@ -312,7 +315,7 @@ def _check_all(files):
     """Run every check before anything is built (the notes need them); a failure names the pages."""
     for f in catalog.formulas():
         if f.id not in _CHECKS:
-            _CHECKS[f.id] = f.check()
+            _CHECKS[f.id] = checked(f)
         result = _CHECKS[f.id]
         if not result.passed:
             pages = [p.src_uri for p in files.documentation_pages()
