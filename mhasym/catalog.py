@@ -134,11 +134,11 @@ class Formula:
         through the same comparison, and fails. ``sizes`` replaces the check's sizes where the
         check compares numbers. Returns a :class:`~mhasym.checks.CheckResult`.
         """
-        from .checks import failed
+        from .checks import defines_other, failed
 
         expr = self.expr if expr is None else expr
         try:
-            result = self._check(self, expr, sizes)
+            result = defines_other(self.id, self.expr, expr) or self._check(self, expr, sizes)
         except Exception as exc:  # a version that breaks the check's own code fails, in one line
             result = failed(self.id, "numeric", "the formula", sizes or {}, exc)
         if result.id != self.id:

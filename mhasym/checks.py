@@ -258,7 +258,10 @@ class Inputs:
         index = getattr(symbol, "index", None)
         shape = tuple(int(d) for d in symbol.shape)
         found = table.get(key, [])
-        found = found(index) if callable(found) else found
+        if callable(found):
+            found = found(index)  # one array per head or layer number
+        elif index is not None:
+            found = []  # X_1 is not X
         for array in found:
             if array.shape == shape:
                 return array
@@ -356,7 +359,9 @@ def run_formula(f, expr, sizes: dict, inputs, functions=None, args=None, defines
         if len(operands) != len(args):
             raise MhasymError(f"the left-hand side takes {len(operands)} arguments, the check gives {len(args)}")
         values = size_values(sizes)
-        inputs.exact = {}
+        # the operands come from the call alone: a body that uses another Q than its parameter fails
+        inputs = Inputs({k: v for k, v in inputs.table.items()
+                         if k not in {getattr(op, "key", None) for op in operands}}, inputs.scalars, inputs.layers)
         for op, array in zip(operands, args):
             op = op.xreplace(values)
             if tuple(int(d) for d in op.shape) != array.shape:
@@ -390,6 +395,29 @@ def vacuous(fid, expr, what, sizes) -> CheckResult | None:
         if getattr(row, "lhs", None) is not None and row.lhs == row.rhs:
             return CheckResult(fid, "identity", what, False, dict(sizes),
                                detail="both sides are the same expression: nothing is proven", refused=True)
+    return None
+
+
+def _named_lhs(expr):
+    """The left-hand side of a one-line formula when it names a result (``X``, ``Z_1``, ``M_{ij}``)."""
+    from sympy.matrices.expressions import MatrixSymbol
+    from sympy.matrices.expressions.matexpr import MatrixElement
+
+    from .expressions import Relation
+
+    lhs = getattr(expr, "lhs", None) if isinstance(expr, Relation) else None
+    if isinstance(lhs, MatrixElement) and isinstance(lhs.parent, MatrixSymbol) or isinstance(lhs, MatrixSymbol):
+        return lhs
+    return None
+
+
+def defines_other(fid, original, expr) -> CheckResult | None:
+    """A failed check when ``expr`` puts another name on the left than the entry defines (``X_1 = ...``
+    for ``X = ...``, ``M_{i+1,j}`` for ``M_{ij}``): the other formulas of the catalog use the name."""
+    want, got = _named_lhs(original), _named_lhs(expr)
+    if want is not None and got != want:
+        return CheckResult(fid, "numeric", "the name on the left-hand side", False,
+                           detail=f"this entry defines {want}, the formula defines {got}", refused=True)
     return None
 
 

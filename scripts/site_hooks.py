@@ -152,7 +152,10 @@ def _math(tex: str, display: bool) -> str:
 def _check_html(result, lang, wrong=False) -> str:
     labels = LABELS[lang]
     parts = [f"<b>{result.kind_name(lang)}</b>: {html.escape(result.compared)}"]
-    parts += [html.escape(p) for p in result.facts(lang)]
+    facts = result.facts(lang)
+    if result.mutants is not None and not wrong:
+        facts = facts[:-1]  # the kill count is on the mark itself
+    parts += [html.escape(p) for p in facts]
     mark = f"✗ {labels['rejected']}" if wrong else f"✓ {labels['checked']}"
     if result.mutants is not None and not wrong:
         mark += f" · {html.escape(mutant_words(lang, *result.mutants[:2]))}"

@@ -142,7 +142,7 @@ def _check_attention_shapes(f, expr, sizes=None):
             "last line's call (via attention.sdpa); the output shape claimed vs both")
     try:
         claims = _spaces(expr, sizes)
-        names = [getattr(lhs, "key", None) for lhs, _ in claims]
+        names = [getattr(lhs, "name", None) for lhs, _ in claims]
         if names[:3] != ["Q", "K", "V"]:
             raise ValueError(f"the first three lines are about {names[:3]}, not Q, K, V")
         g = np.random.default_rng(SEED)
@@ -215,8 +215,9 @@ def _check_weights(f, expr, sizes=None):
     sizes = dict(SIZES)
     what = "weights of the claimed shapes, for every head, taken by reference.multi_head_attention"
     try:
-        claims = dict((getattr(lhs, "key", None), shape) for lhs, shape in _spaces(expr, sizes))
-        missing = [k for k in ("W_Q", "W_K", "W_V", "W_O") if k not in claims]
+        names = {"W_Q_i": "W_Q", "W_K_i": "W_K", "W_V_i": "W_V", "W_O": "W_O"}  # head i's and the one W^O
+        claims = dict((names.get(getattr(lhs, "name", None)), shape) for lhs, shape in _spaces(expr, sizes))
+        missing = [k for k in names.values() if k not in claims]
         if missing:
             raise ValueError(f"no shape given for {', '.join(missing)}")
         g = np.random.default_rng(SEED)
