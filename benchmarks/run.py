@@ -131,6 +131,20 @@ def bench_scale(repeats):
             ("refusing an explicit expansion of 3e24 entries (seconds, must be < 1)", refused, 1.0, "one-line error")]
 
 
+def bench_mutants(repeats):
+    """`mhasym check --mutants`: every check on every mutant of its formula, in a fresh interpreter."""
+    start = time.perf_counter()
+    out = _run_output(["-m", "mhasym", "check", "--mutants"])
+    seconds = time.perf_counter() - start
+    return [("mhasym check --mutants (seconds, must be < 60)", seconds, 60.0, out.strip().splitlines()[-1])]
+
+
+def _run_output(args):
+    import subprocess
+
+    return subprocess.run([sys.executable, *args], check=True, capture_output=True, text=True).stdout
+
+
 def bench_site(repeats, state={}):
     """Cold build of the whole site, and the catalog's share of it (build, render, check every formula)."""
     import subprocess
@@ -165,7 +179,7 @@ def bench_pages(repeats, state={}):
 
 
 _STATE = {}
-BENCHES = [bench_mha, bench_layers, bench_import, bench_scale,
+BENCHES = [bench_mha, bench_layers, bench_import, bench_scale, bench_mutants,
            lambda r: bench_site(r, _STATE), lambda r: bench_pages(r, _STATE)]
 
 

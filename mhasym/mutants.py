@@ -43,8 +43,8 @@ def _sizes():
     return [notation.dim(x) for x in SIZE_NAMES]
 
 
-def _local(e):
-    """(rule, replacement) pairs for one node ``e``."""
+def _local(e, wide=False):
+    """(rule, replacement) pairs for one node ``e``; ``wide`` adds more choices of the same rules."""
     out = []
     sizes = _sizes()
     if isinstance(e, sp.Pow) and e.exp == sp.S.Half:
@@ -58,6 +58,8 @@ def _local(e):
                 out.append(("another size", s))
     if isinstance(e, sp.Integer):
         out += [("integer + 1", e + 1), ("integer - 1", e - 1)]
+        if wide:
+            out += [("integer + 2", e + 2), ("integer * 2", e * 2)]
     if isinstance(e, Transpose):
         out.append(("drop the transpose", e.arg))
     if isinstance(e, Softmax):
@@ -73,7 +75,8 @@ def _local(e):
         args = list(e.args)
         start = {Apply: 3, Call: 1}.get(type(e), 0)
         ops = list(range(start, len(args)))
-        for a, b in zip(ops, ops[1:]):
+        pairs = [(a, b) for a in ops for b in ops if a < b] if wide else list(zip(ops, ops[1:]))
+        for a, b in pairs:
             scalar = isinstance(e, MatMul) and not (getattr(args[a], "is_Matrix", False) and
                                                     getattr(args[b], "is_Matrix", False))
             if args[a] != args[b] and not scalar:  # a number times a matrix commutes
@@ -88,7 +91,9 @@ def _local(e):
     return out
 
 
-def _leaf(e) -> bool:
+def _leaf(e, wide=False) -> bool:
+    if wide:  # also the sizes and indices of matrix symbols
+        return not e.args or isinstance(e, (Let, sp.IndexedBase))
     return not e.args or isinstance(e, (MatrixSymbol, Let, sp.IndexedBase))
 
 
@@ -97,10 +102,11 @@ def _plain(e) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def mutants(expr) -> list:
+def mutants(expr, wide: bool = False) -> list:
     """Every mutant of ``expr`` that builds and is printed differently from it (each once): a change
     that does not show (the width of an elided run, the declared shape of a call) is not a wrong
-    version of the formula shown."""
+    version of the formula shown. ``wide=True`` makes more choices with the same rules: any two
+    operands swapped, integers + 2 and * 2, the sizes and indices inside matrix symbols changed."""
     from .printer import latex
 
     found, seen, printed = [], {expr}, {latex(expr)}
@@ -120,11 +126,11 @@ def mutants(expr) -> list:
             add("right side := left side", _plain(rel.rhs), _replace_in(expr, rel, rel.func(rel.lhs, rel.lhs, rel.args[2])))
 
     def walk(e, rebuild):
-        for rule, new in _safe(lambda: _local(e)):
+        for rule, new in _safe(lambda: _local(e, wide)):
             m = _safe_one(lambda: rebuild(new))
             if m is not None:
                 add(rule, _plain(e), m)
-        if _leaf(e):
+        if _leaf(e, wide):
             return
         for k, a in enumerate(e.args):
             if not isinstance(a, sp.Basic):
@@ -227,12 +233,12 @@ class Score:
         return not self.survived
 
 
-def score(f) -> Score:
+def score(f, wide: bool = False) -> Score:
     """Run ``f``'s check on each of its mutants (for a mistake: on its right formula)."""
     if f.right is not None:
         built = [Mutant("the right formula", f.right.id, f.right.expr)]
     else:
-        built = mutants(f.expr)
+        built = mutants(f.expr, wide)
     killed, same, survived = 0, [], []
     for m in built:
         if not f.check(expr=m.expr).passed:

@@ -143,11 +143,12 @@ def test_mutants_cover_the_rules():
             "swap the piecewise values", "sin for cos", "cos for sin", "softmax over the other axis"} <= rules
 
 
-def test_mutants_are_killed_or_proven_equivalent():
+@pytest.mark.parametrize("wide", [False, True])
+def test_mutants_are_killed_or_proven_equivalent(wide):
     built = killed = 0
     unexplained = []
     for f in formulas():
-        s = score(f)
+        s = score(f, wide)
         built, killed = built + s.built, killed + s.killed
         unexplained += [(f.id, m.rule, m.where) for m in s.survived]
         for m in s.equivalent:
