@@ -75,7 +75,7 @@ def layer_inputs(n, m, d_model, h, d_k, d_v, d_ff, seed=0):
     from pathlib import Path
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from mhasym.checks import layer_parameters
+    from mhasym.catalog.checks import layer_parameters
 
     sizes = dict(n=n, m=m, d_model=d_model, h=h, d_k=d_k, d_v=d_v, d_ff=d_ff)
     g = np.random.default_rng(seed)

@@ -7,11 +7,11 @@
 True
 """
 
-from .catalog import Formula, Text, formula, formulas
-from .cost import parameter_count
-from .errors import MhasymError
-from .heads import concat, concat_shape, head_outputs
-from .printer import MhaLatexPrinter, latex
+from mhasym.catalog.registry import Formula, Text, formula, formulas
+from mhasym.model.cost import parameter_count
+from mhasym.errors import MhasymError
+from mhasym.model.heads import concat, concat_shape, head_outputs
+from mhasym.printing.latex import MhaLatexPrinter, latex
 
 __all__ = [
     "Formula",

@@ -8,11 +8,11 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import __version__
-from .catalog import LANGUAGES, formula, formulas
-from .errors import MhasymError
-from .heads import concat_shape
-from .shapes import fmt_shape, size
+from mhasym import __version__
+from mhasym.catalog.registry import LANGUAGES, formula, formulas
+from mhasym.errors import MhasymError
+from mhasym.model.heads import concat_shape
+from mhasym.model.shapes import fmt_shape, size
 
 
 class _Parser(argparse.ArgumentParser):
@@ -90,7 +90,7 @@ def _shape(args, out):
 def _check(args, out):
     entries = [formula(i) for i in args.ids] if args.ids else formulas()
     if args.mutants:
-        from .mutants import checked
+        from mhasym.catalog.mutants import checked
 
         results = [checked(f) for f in entries]
     else:
@@ -115,7 +115,7 @@ def _check(args, out):
 
 
 def _export(args, out):
-    from .export import export_latex
+    from mhasym.publish.notes import export_latex
 
     folder = export_latex(args.out, args.lang, pdf=args.pdf)
     made = sorted(p.name for p in folder.iterdir())
@@ -130,13 +130,22 @@ def main(argv=None) -> int:
     out = sys.stdout
     try:
         args = build_parser().parse_args(argv)
-        return COMMANDS[args.command](args, out)
+        status = COMMANDS[args.command](args, out)
+        out.flush()
+        return status
     except MhasymError as exc:
         print(f"mhasym: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("mhasym: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # the reader stopped early (`mhasym list | head -1`): end quietly, as `cat` does
+        import os
+
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,6 +1,6 @@
 """Numbers from the symbolic model: the functions of :mod:`mhasym.reference`,
 with the same names, argument layouts and results, computed by NumPy code
-compiled from the package's SymPy expressions (:mod:`mhasym.compile`).
+compiled from the package's SymPy expressions (:mod:`mhasym.printing.numpy_printer`).
 
 It never calls :mod:`mhasym.reference`; the two are compared by the checks.
 
@@ -22,10 +22,10 @@ from functools import lru_cache
 import numpy as np
 import sympy as sp
 
-from . import attention, masks, notation, transformer
-from .compile import compile_function
-from .errors import MhasymError
-from .shapes import size
+from mhasym.model import attention, masks, notation, transformer
+from mhasym.printing.numpy_printer import compile_function
+from mhasym.errors import MhasymError
+from mhasym.model.shapes import size
 
 
 def _count(name: str, value) -> int:
@@ -66,7 +66,7 @@ def _additive():
 
 
 def causal_mask(n, m, align: str = "top-left") -> np.ndarray:
-    """Boolean (n, m), True where query i may attend key j (see :mod:`mhasym.masks`)."""
+    """Boolean (n, m), True where query i may attend key j (see :mod:`mhasym.model.masks`)."""
     n, m = _count("n", n), _count("m", m)
     masks.causal_offset(align)  # rejects an unknown alignment with a one-line error
     f = _causal(align)

@@ -32,7 +32,7 @@ USING = [
      None),
     ("md", "Attention itself is a matrix expression; the package's printer writes it in textbook form:",
      "注意力本身是一个矩阵表达式；包里的打印器把它写成教科书的形式："),
-    ("code", "from IPython.display import Math\nfrom mhasym import attention, notation\ns = attention.Sizes.of()\n"
+    ("code", "from IPython.display import Math\nfrom mhasym.model import attention, notation\ns = attention.Sizes.of()\n"
              'head_i = attention.head(s, notation.scalar("i"))\nMath(mhasym.latex(head_i))', None),
     ("md", "Every formula has a check; here is what one compared:",
      "每个公式都有验证；下面是其中一个比较的内容："),
@@ -47,7 +47,7 @@ USING = [
 NUMBERS = [
     ("md", "# Attention in numbers", "# 用数字看注意力"),
     ("md", "The formula, from the catalog:", "目录中的公式："),
-    ("code", 'import numpy as np\nimport mhasym\nfrom mhasym import numeric, reference, figures\n'
+    ("code", 'import numpy as np\nimport mhasym\nfrom mhasym import numeric, reference\nfrom mhasym.publish import figures\n'
              'mhasym.formula("attention.masked")', None),
     ("md", "Five new positions attend seven positions (n is not m: the first two are earlier positions "
            "whose keys are kept), two heads, a causal mask aligned bottom-right. The compiled symbolic "

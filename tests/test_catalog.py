@@ -5,8 +5,8 @@ import sympy as sp
 from sympy.matrices.expressions import MatMul
 
 import mhasym
-from mhasym.catalog import SECTIONS
-from mhasym.expressions import Relation, Softmax
+from mhasym.catalog.registry import SECTIONS
+from mhasym.model.expressions import Relation, Softmax
 
 ALL = [f.id for f in mhasym.formulas()]
 
@@ -48,7 +48,7 @@ def test_descriptions_say_where_the_paper_is_followed():
 
 @pytest.mark.parametrize("fid", ALL)
 def test_symbol_markers_in_titles_and_descriptions_resolve(fid):
-    from mhasym.catalog import MARKER, inline
+    from mhasym.catalog.registry import MARKER, inline
 
     f = mhasym.formula(fid)
     for text in (f.title.en, f.title.zh, f.description.en, f.description.zh):

@@ -10,11 +10,11 @@ import pytest
 import sympy as sp
 
 import mhasym
-from mhasym import notation
-from mhasym.catalog import formulas
-from mhasym.expressions import Relation
-from mhasym.mistakes import MISTAKES
-from mhasym.mutants import equivalent, mutants, score
+from mhasym.model import notation
+from mhasym.catalog.registry import formulas
+from mhasym.model.expressions import Relation
+from mhasym.catalog.mistakes import MISTAKES
+from mhasym.catalog.mutants import equivalent, mutants, score
 
 IDS = [f.id for f in formulas()]
 RIGHT_IDS = [f.id for f in formulas() if f.right is None]
@@ -49,7 +49,7 @@ def test_one_symbol_per_name():
             if not isinstance(s, sp.Dummy):
                 names[s.name].add(s)
     assert {k: v for k, v in names.items() if len(v) > 1} == {}
-    from mhasym import masks
+    from mhasym.model import masks
     assert masks.query_index() == notation.scalar("i") and masks.key_index() == notation.scalar("j")
 
 
@@ -83,7 +83,7 @@ def test_a_mistake_replaced_by_its_right_formula_is_not_caught(fid):
 
 @pytest.mark.parametrize("mid", sorted(MISTAKES))
 def test_mistakes_are_caught_by_numbers_not_by_a_refusal(mid):
-    from mhasym.mistakes import detect
+    from mhasym.catalog.mistakes import detect
 
     result = detect(MISTAKES[mid])
     assert not result.passed and not result.refused, result.summary()
@@ -119,7 +119,7 @@ def test_a_wrong_definition_fails_every_formula_that_uses_it_and_names_it():
 
 
 def test_checks_that_were_weak_can_fail():
-    from mhasym.expressions import Group, Space
+    from mhasym.model.expressions import Group, Space
 
     d = notation.dim
     heads = mhasym.formula("mha.paper_heads").expr

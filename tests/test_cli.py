@@ -60,7 +60,7 @@ def test_check_all_passes(capsys):
 
 def test_check_fails_with_exit_1_when_a_check_fails(capsys, monkeypatch):
     f = mhasym.formula("attention.sdpa")
-    from mhasym.checks import CheckResult
+    from mhasym.catalog.checks import CheckResult
     monkeypatch.setattr(f, "_check", lambda f: CheckResult(f.id, "numeric", "forced failure", False, max_error=1.0))
     assert main(["check", "attention.sdpa", "seed.head_1"]) == 1
     out = capsys.readouterr().out
@@ -96,10 +96,17 @@ def test_help_on_each_command():
         assert r.returncode == 0 and "usage: mhasym" in r.stdout
 
 
-def test_huge_explicit_request_is_refused_at_once():
-    import time
-
-    start = time.perf_counter()
+def test_huge_explicit_request_is_refused():
+    # how fast: benchmarks/run.py ("refusing an explicit expansion of 3e24 entries")
     with pytest.raises(mhasym.MhasymError, match="exceeds the explicit expansion limit"):
         mhasym.head_outputs(10**6, 10**6, 10**6)
-    assert time.perf_counter() - start < 1.0
+
+
+def test_output_to_a_closed_pipe_ends_quietly():
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-m", "mhasym", "list"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.close()  # the reader is gone before anything is written, as with `| head -0`
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 0 and err == "", err

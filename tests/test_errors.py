@@ -4,8 +4,9 @@ import numpy as np
 import pytest
 
 import mhasym
-from mhasym import MhasymError, attention, numeric, reference
-from mhasym.notation import matrix
+from mhasym import MhasymError, numeric, reference
+from mhasym.model import attention
+from mhasym.model.notation import matrix
 
 g = np.random.default_rng(0)
 Q, K, V = g.normal(size=(2, 3)), g.normal(size=(4, 3)), g.normal(size=(4, 5))
@@ -68,7 +69,7 @@ def test_reference_errors_are_one_line_value_errors(call, message):
         call()
 
 
-from mhasym.checks import layer_parameters  # noqa: E402
+from mhasym.catalog.checks import layer_parameters  # noqa: E402
 
 LS = {"n": 3, "m": 5, "d_model": 4, "h": 2, "d_k": 2, "d_v": 3, "d_ff": 6}
 X4 = g.normal(size=(3, 4))

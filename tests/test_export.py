@@ -12,7 +12,10 @@ from pathlib import Path
 import pytest
 
 import mhasym
-from mhasym import catalog, export, notation
+from mhasym.catalog import registry as catalog
+from mhasym.publish import notes as export
+from mhasym.publish.words import WORDS
+from mhasym.model import notation
 from conftest import tokens
 
 pytestmark = pytest.mark.slow
@@ -34,6 +37,7 @@ def pages(path):
     return int(re.search(r"Pages:\s+(\d+)", info).group(1))
 
 
+@pytest.mark.site  # compiles PDFs with TeX Live
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_files_are_written(exported, lang):
     folder = exported[lang]
@@ -43,10 +47,11 @@ def test_files_are_written(exported, lang):
     assert not list(folder.parent.glob(".mhasym-export-*"))
 
 
+@pytest.mark.site  # compiles PDFs with TeX Live
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_notes_have_every_section_and_the_seed_entries(exported, lang):
     text = pdftext(exported[lang] / "notes.pdf")
-    names = [n[0] if lang == "en" else n[1] for n in catalog.SECTIONS.values()] + [export.WORDS[lang]["notation"]]
+    names = [n[0] if lang == "en" else n[1] for n in catalog.SECTIONS.values()] + [WORDS[lang]["notation"]]
     contents = text[: text.index("z11")]  # title page and table of contents
     toc = re.findall(r"^(\d+)\s+(\S.*?)\s{2,}\d+\s*$", contents, flags=re.M)
     assert [int(n) for n, _ in toc] == list(range(1, len(names) + 1))
@@ -59,6 +64,7 @@ def test_notes_have_every_section_and_the_seed_entries(exported, lang):
     assert ("max error" if lang == "en" else "最大误差") in text
 
 
+@pytest.mark.site  # compiles PDFs with TeX Live
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_slides_have_one_frame_per_formula_plus_title(exported, lang):
     assert pages(exported[lang] / "slides.pdf") == 1 + len(export.SLIDES)
@@ -66,6 +72,7 @@ def test_slides_have_one_frame_per_formula_plus_title(exported, lang):
     assert mhasym.formula("seed.concat_2").title[lang].split()[0] in text
 
 
+@pytest.mark.site  # compiles PDFs with TeX Live
 def test_every_snippet_compiles_on_its_own(exported, tmp_path):
     folder = exported["en"]
     shutil.copy(folder / "mhasym-notation.sty", tmp_path)
@@ -108,17 +115,21 @@ def test_snippet_is_the_site_formula_with_the_notation_macros(fid):
     assert tokens(_expand(body)) == tokens(f.latex)
 
 
+@pytest.mark.site
 def test_snippets_parse_in_the_sites_katex_with_the_same_macros():
     macros = {"\\" + name: body for name, (args, body) in notation.LATEX_MACROS.items()}
-    requests = "".join(json.dumps({"tex": f.latex_with(notation_macros=True), "display": True, "macros": macros}) + "\n"
-                       for f in mhasym.formulas())
-    run = subprocess.run(["node", str(ROOT / "scripts" / "katex_server.js")], input=requests, capture_output=True,
-                         text=True, check=True)
-    answers = [json.loads(line) for line in run.stdout.splitlines()]
+    from mhasym.publish.katex import KaTeX
+
+    katex = KaTeX(ROOT / "node_modules")
+    try:
+        answers = katex.render([(f.latex_with(notation_macros=True), True) for f in mhasym.formulas()], macros)
+    finally:
+        katex.close()
     assert len(answers) == len(mhasym.formulas())
     assert [a["error"] for a in answers if "error" in a] == []
 
 
+@pytest.mark.site  # compiles PDFs with TeX Live
 def test_sty_is_generated_from_the_notation_macros(exported):
     sty = (exported["en"] / "mhasym-notation.sty").read_text()
     for name, (args, body) in notation.LATEX_MACROS.items():

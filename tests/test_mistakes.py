@@ -4,8 +4,9 @@ import numpy as np
 import pytest
 
 import mhasym
-from mhasym import checks, numeric, reference
-from mhasym.mistakes import MISTAKES, detect
+from mhasym.catalog import checks
+from mhasym import numeric, reference
+from mhasym.catalog.mistakes import MISTAKES, detect
 
 REQUIRED = [
     "scale_d_model", "softmax_columns", "v_times_a", "a_transposed_v", "keys_as_values",

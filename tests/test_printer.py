@@ -5,9 +5,9 @@ import sympy as sp
 from sympy.matrices.expressions import MatAdd, MatMul, Transpose
 
 import mhasym
-from mhasym import attention
-from mhasym.expressions import Concat, Elided, Relation, Scaled, Shape, ShapeOf, Softmax, Space
-from mhasym.notation import dim, matrix, scalar
+from mhasym.model import attention
+from mhasym.model.expressions import Concat, Elided, Relation, Scaled, Shape, ShapeOf, Softmax, Space
+from mhasym.model.notation import dim, matrix, scalar
 
 n, m, d_k, d_v, d_model, h = (dim(x) for x in ("n", "m", "d_k", "d_v", "d_model", "h"))
 Q, K, V = matrix("Q", n, d_k), matrix("K", m, d_k), matrix("V", m, d_v)

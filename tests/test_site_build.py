@@ -4,7 +4,6 @@ import json
 import re
 
 import pytest
-from bs4 import BeautifulSoup
 
 import mhasym
 from site_support import pages
@@ -15,6 +14,8 @@ RAW_TEX = re.compile(r"\\\[|\\\(|\$\$|\\begin\{|\\frac\{|\\operatorname")
 
 
 def soup(site, page):
+    from bs4 import BeautifulSoup  # the docs extras; this module's tests are marked site
+
     return BeautifulSoup((site / page / "index.html").read_text(encoding="utf-8"), "html.parser")
 
 
@@ -77,6 +78,8 @@ def test_notebooks_are_rendered_pages_with_math(built_site):
 
 def test_nothing_is_loaded_from_outside(built_site):
     for path in built_site.rglob("*.html"):
+        from bs4 import BeautifulSoup
+
         doc = BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
         for el in doc.find_all(["img", "script", "link", "iframe", "source"]):
             loaded = el.name != "link" or set(el.get("rel", [])) & {"stylesheet", "icon", "preload", "modulepreload"}

@@ -16,7 +16,7 @@ GOOD_PAGE = "# A page\n\n```formula\nseed.head_1\n```\n"
 
 
 def project(tmp_path: Path, broken_name: str, broken: str) -> Path:
-    """A small copy of the site: the real mkdocs.yml and hooks, two pages, one of them broken."""
+    """A small copy of the site: the real mkdocs.yml (without the PDFs), two pages, one of them broken."""
     docs = tmp_path / "docs"
     (docs / "stylesheets").mkdir(parents=True)
     (docs / "javascripts").mkdir()
@@ -25,7 +25,7 @@ def project(tmp_path: Path, broken_name: str, broken: str) -> Path:
     (docs / "index.md").write_text(GOOD_PAGE, encoding="utf-8")
     (docs / broken_name).write_text(broken, encoding="utf-8")
     config = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
-    config = config.replace("  - scripts/site_hooks.py", f"  - {ROOT / 'scripts/site_hooks.py'}")
+    config = config.replace("      downloads: true", "      downloads: false")
     config = re.sub(r"\nnav:.*", f"\nnav:\n  - Home: index.md\n  - Broken: {broken_name}\n", config, flags=re.S)
     config = re.sub(r"  - mkdocstrings:.*?heading_level: 2\n", "", config, flags=re.S)
     (tmp_path / "mkdocs.yml").write_text(config, encoding="utf-8")
@@ -75,13 +75,46 @@ def test_broken_page_stops_the_build(tmp_path, name, text, message):
 def test_failing_check_stops_the_build(tmp_path):
     prelude = """
     import mhasym
-    from mhasym.checks import CheckResult
+    from mhasym.catalog.checks import CheckResult
     f = mhasym.formula("seed.head_1")
-    f._check = lambda f: CheckResult(f.id, "numeric", "forced to fail", False, max_error=1.0)
+    f._check = lambda f, expr, sizes: CheckResult(f.id, "numeric", "forced to fail", False, max_error=1.0)
     """
     result = run(tmp_path, "fine.md", GOOD_PAGE, prelude)
     assert result.returncode != 0
     assert re.search(r"index\.md(, fine\.md)?: check of formula 'seed\.head_1' failed", result.stdout + result.stderr)
+
+
+def test_the_plugin_is_found_through_its_entry_point():
+    from mkdocs.plugins import get_plugins
+
+    from mhasym.publish.plugin import MhasymPlugin
+
+    assert get_plugins()["mhasym"].load() is MhasymPlugin
+
+
+def test_two_builds_in_one_process_work_and_leave_no_temporary_folder(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    root = project(tmp_path / "project", "fine.md", GOOD_PAGE)
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    code = textwrap.dedent(f"""
+        from mkdocs.commands.build import build
+        from mkdocs.config import load_config
+        for k in (1, 2):
+            config = load_config({str(root / 'mkdocs.yml')!r}, site_dir={str(root / 'site')!r} + str(k))
+            config.plugins.on_startup(command="build", dirty=False)
+            build(config)
+            config.plugins.on_shutdown()
+        """)
+    result = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=600,
+                            env=dict(os.environ, NO_MKDOCS_2_WARNING="1", TMPDIR=str(scratch)))
+    assert result.returncode == 0, result.stderr[-3000:]
+    for k in (1, 2):
+        assert (root / f"site{k}" / "index.html").is_file() and (root / f"site{k}" / "zh" / "index.html").is_file()
+    assert list(scratch.iterdir()) == []
 
 
 def test_tex_that_katex_cannot_parse_stops_the_build(tmp_path):

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 import mhasym
-from mhasym import catalog
+from mhasym.catalog import registry as catalog
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 MATH = re.compile(r"\$|\\\(|\\\[|\\begin")

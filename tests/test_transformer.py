@@ -5,7 +5,7 @@ import pytest
 
 import mhasym
 from mhasym import MhasymError, numeric, reference
-from mhasym.checks import layer_parameters
+from mhasym.catalog.checks import layer_parameters
 
 TOL = 1e-10
 SIZES = [
@@ -108,7 +108,7 @@ def test_parameter_count_base_and_big():
 
 def test_parameter_count_matches_real_arrays():
     sizes = {"n": 2, "m": 2, "d_model": 6, "h": 2, "d_k": 3, "d_v": 3, "d_ff": 10}
-    from mhasym.checks import count_parameters
+    from mhasym.catalog.checks import count_parameters
     enc, dec = layer_parameters(sizes), layer_parameters(sizes, decoder=True)
     assert mhasym.parameter_count(6, 2, 10, 1, 20) == count_parameters(enc) + count_parameters(dec) + 20 * 6
     assert mhasym.parameter_count(6, 2, 10, 1, 20, d_k=4, d_v=5) != mhasym.parameter_count(6, 2, 10, 1, 20)

@@ -1,0 +1,207 @@
+"""Multi-head attention: one head, the projection matrices, MultiHead with W^O, the concatenation, the paper's 8 heads."""
+
+from __future__ import annotations
+
+import numpy as np
+import sympy as sp
+from sympy.matrices.expressions.matexpr import MatrixElement
+
+from mhasym import reference
+from mhasym.catalog.checks import (SEED, SIZES, CheckResult, attention_bindings, attention_inputs, compare_arrays,
+                                   compare_shapes, failed, numeric)
+from mhasym.catalog.registry import register
+from mhasym.catalog.text import Text
+from mhasym.model import attention, notation, paper
+from mhasym.model.expressions import Concat, Elided, Group, Relation, Shape, ShapeOf, Softmax, Space
+from mhasym.printing.numpy_printer import compile_function
+from mhasym.catalog.entries.scaled_dot_product import _spaces
+from mhasym.catalog.entries.sources import PAPER, cite as _text
+
+
+def _numeric_sizes(*names):
+    return {k: SIZES[k] for k in names}
+
+
+
+def _head_expanded(expand: bool):
+    s = attention.Sizes.of()
+    i = notation.scalar("i")
+    return Relation(attention.head_symbol(s, i), attention.head(s, i, expand=expand))
+
+
+def _check_head(f, expr, sizes=None):
+    sizes = {**(sizes or SIZES), "i": 2}  # the second head
+    x = attention_inputs(sizes)
+    k = 1
+    want = reference.scaled_dot_product_attention(
+        x["x_q"] @ x["w_q"][k], x["x_kv"] @ x["w_k"][k], x["x_kv"] @ x["w_v"][k])
+    return numeric(f, expr, "the formula at i = 2, compiled, vs reference attention of the projections",
+                   sizes, attention_bindings(x), want)
+
+
+register(
+    "mha.head", "multihead",
+    Text("One head", "单个注意力头"),
+    _text("Each head has its own projections [[W_Q:i]], [[W_K:i]], [[W_V:i]], and attends in its own "
+          "[[d_k]]-dimensional subspace.",
+          "每个头都有自己的投影矩阵 [[W_Q:i]]、[[W_K:i]]、[[W_V:i]]，在各自的 [[d_k]] 维子空间里计算注意力。", PAPER),
+    lambda: _head_expanded(False), _check_head,
+)
+
+register(
+    "mha.head_expanded", "multihead",
+    Text("One head, written out", "单个注意力头（展开）"),
+    _text("The same head with the attention written out; the transpose of a product stays as written, not expanded into a product of transposes.",
+          "把注意力展开后的同一个头；注意乘积的转置保持原样，不展开成转置的乘积。", PAPER),
+    lambda: _head_expanded(True), _check_head,
+)
+
+
+def _weights():
+    s = attention.Sizes.of()
+    i = notation.scalar("i")
+    mats = [s.W("Q", i), s.W("K", i), s.W("V", i), s.W_O()]
+    return Group(*(Relation(w, Space(*w.shape), "in") for w in mats))
+
+
+def _check_weights(f, expr, sizes=None):
+    sizes = dict(SIZES)
+    what = "weights of the claimed shapes, for every head, taken by reference.multi_head_attention"
+    try:
+        names = {"W_Q_i": "W_Q", "W_K_i": "W_K", "W_V_i": "W_V", "W_O": "W_O"}  # head i's and the one W^O
+        claims = dict((names.get(getattr(lhs, "name", None)), shape) for lhs, shape in _spaces(expr, sizes))
+        missing = [k for k in names.values() if k not in claims]
+        if missing:
+            raise ValueError(f"no shape given for {', '.join(missing)}")
+        g = np.random.default_rng(SEED)
+        h = sizes["h"]
+        w = {k: g.normal(size=(h, *claims[k])) for k in ("W_Q", "W_K", "W_V")}
+        x_q, x_kv = g.normal(size=(sizes["n"], sizes["d_model"])), g.normal(size=(sizes["m"], sizes["d_model"]))
+        out = reference.multi_head_attention(x_q, x_kv, w["W_Q"], w["W_K"], w["W_V"], g.normal(size=claims["W_O"]))
+    except Exception as exc:  # noqa: BLE001 - the reference refuses weights of these shapes
+        return failed(f.id, "shape", what, sizes, exc)
+    return compare_shapes(f.id, what + "; its output is (n, d_model)", out.shape,
+                          (sizes["n"], sizes["d_model"]), sizes)
+
+
+register(
+    "mha.weights", "multihead",
+    Text("Projection matrices of multi-head attention", "多头注意力的投影矩阵"),
+    _text("Every head i has its own [[W_Q:i]], [[W_K:i]] ([[d_model]] × [[d_k]]) and [[W_V:i]] ([[d_model]] × [[d_v]]). The "
+          "lecture notebook stops at the concatenation; the paper multiplies it by [[W_O]], "
+          "of shape (h [[d_v]]) × [[d_model]].",
+          "每个头 i 有自己的 [[W_Q:i]]、[[W_K:i]]（[[d_model]] × [[d_k]]）和 [[W_V:i]]（[[d_model]] × [[d_v]]）。课程笔记在拼接处结束；"
+          "论文还要乘以形状为 (h [[d_v]]) × [[d_model]] 的 [[W_O]]。", PAPER),
+    _weights, _check_weights,
+)
+
+
+def _multihead():
+    s = attention.Sizes.of()
+    return Relation(attention.multi_head_call(s), attention.multi_head_general(s))
+
+
+def _check_multihead(f, expr, sizes=None):
+    """Run as MultiHead(X_q, X_kv, X_kv) against reference.multi_head_attention, and as MultiHead(X_q, X_k, X_v)
+    with keys and values from two sequences against the reference's heads, concatenated, times W^O."""
+    sizes = dict(sizes or SIZES)
+    x = attention_inputs(sizes)
+    what = f"the formula at h = {sizes['h']}, compiled, vs reference.multi_head_attention"
+    want = reference.multi_head_attention(x["x_q"], x["x_kv"], x["w_q"], x["w_k"], x["w_v"], x["w_o"])
+    first = numeric(f, expr, what, sizes, attention_bindings(x), want, args=[x["x_q"], x["x_kv"], x["x_kv"]])
+    if not first.passed:
+        return first
+    heads = [reference.scaled_dot_product_attention(x["x_q"] @ x["w_q"][k], x["x_kv"] @ x["w_k"][k],
+                                                    x["x_v"] @ x["w_v"][k]) for k in range(sizes["h"])]
+    want = np.concatenate(heads, axis=1) @ x["w_o"]
+    return numeric(f, expr, what + "; with values from another sequence than the keys, vs the reference's heads "
+                   "concatenated times W^O", sizes, attention_bindings(x), want,
+                   args=[x["x_q"], x["x_kv"], x["x_v"]])
+
+
+register(
+    "mha.multihead", "multihead",
+    Text("Multi-head attention with the output projection", "多头注意力（含输出投影）"),
+    _text("The heads are concatenated (not summed) and multiplied by [[W_O]]. The lecture notebook "
+          "omits [[W_O]]; this follows the paper.",
+          "各头的输出拼接（而不是相加）后乘以 [[W_O]]。课程笔记省略了 [[W_O]]；这里依据论文补上。", PAPER),
+    _multihead, _check_multihead,
+)
+
+
+def _concat_shape():
+    s = attention.Sizes.of()
+    i = notation.scalar("i")
+    heads = Concat(attention.head_symbol(s, 1), Elided(s.n, (s.h - 2) * s.d_v, attention.head_symbol(s, i), i, 2, s.h - 1),
+                   attention.head_symbol(s, s.h))
+    return Relation(ShapeOf(heads), Shape(*heads.shape))
+
+
+def _check_concat_shape(f, expr, sizes=None):
+    s = attention.Sizes.of()
+    values = {getattr(s, k): v for k, v in SIZES.items()}
+    if not isinstance(expr.rhs, Shape):
+        return CheckResult(f.id, "shape", "the right-hand side", False, dict(SIZES), detail="it is not a shape (r, c)")
+    got = tuple(sp.sympify(d).xreplace(values) for d in expr.rhs.args)
+    written = expr.lhs.arg.xreplace(values).doit().shape  # the concatenation itself, at h = 3, written out
+    if tuple(written) != got:
+        return CheckResult(f.id, "shape", "the shape shown vs the concatenation written out at h = 3", False,
+                           dict(SIZES), detail=f"{got} != {tuple(written)}")
+    x = attention_inputs()
+    heads = [reference.scaled_dot_product_attention(x["x_q"] @ x["w_q"][k], x["x_kv"] @ x["w_k"][k],
+                                                    x["x_kv"] @ x["w_v"][k]) for k in range(SIZES["h"])]
+    return compare_shapes(f.id, "(n, h d_v) vs numpy.concatenate of the reference heads",
+                          got, np.concatenate(heads, axis=1).shape, dict(SIZES))
+
+
+register(
+    "mha.concat_shape", "multihead",
+    Text("Shape of the concatenated heads", "拼接后各头的形状"),
+    Text("h heads of shape (n, [[d_v]]) side by side: (n, h [[d_v]]). This is the lecture notebook's "
+         "(2, 3h) with n = 2 and [[d_v]] = 3.",
+         "h 个形状为 (n, [[d_v]]) 的头左右拼接：(n, h [[d_v]])。这就是课程笔记中 n = 2、[[d_v]] = 3 时的 (2, 3h)。"),
+    _concat_shape, _check_concat_shape,
+)
+
+
+def _paper_heads():
+    d_model, h, d_k, d_v = (notation.dim(x) for x in ("d_model", "h", "d_k", "d_v"))
+    base = paper.BASE
+    return Group(Relation(h, base["h"]),
+                 Relation(d_k, Relation(d_v, Relation(d_model / h, base["d_model"] // base["h"]))))
+
+
+def _chain(rel):
+    """``a = b = c = ...`` (nested relations) as the list [a, b, c, ...]."""
+    return [rel.lhs] + (_chain(rel.rhs) if isinstance(rel.rhs, Relation) else [rel.rhs])
+
+
+def _check_paper_heads(f, expr, sizes=None):
+    """Every link of ``h = 8`` and ``d_k = d_v = d_model / h = 64`` evaluated at the formula's own h and
+    the paper's d_model = 512, and compared with the paper's Table 3 (base row)."""
+    d_model, h = notation.dim("d_model"), notation.dim("h")
+    what = "h and d_k = d_v = d_model / h = 64, evaluated with d_model = 512, vs Table 3 of the paper"
+    try:
+        first, second = expr.args
+        h_value = sp.sympify(first.rhs)
+        values = {h: h_value, d_model: paper.BASE["d_model"],
+                  notation.dim("d_k"): paper.BASE["d_k"], notation.dim("d_v"): paper.BASE["d_v"]}
+        links = [sp.sympify(t).xreplace(values) for t in _chain(second)]
+        named = [t.name for t in _chain(second) if isinstance(t, sp.Symbol)]
+    except Exception as exc:  # noqa: BLE001 - not the form h = ..., d_k = ... = ...
+        return failed(f.id, "identity", what, {}, exc)
+    ok = (first.lhs == h and h_value == paper.BASE["h"] and all(v == links[0] for v in links)
+          and links[0] == paper.BASE["d_k"] and named[:2] == ["d_k", "d_v"])
+    return CheckResult(f.id, "identity", what, bool(ok), {"d_model": paper.BASE["d_model"], "h": h_value},
+                       detail="links: " + " = ".join(str(v) for v in links))
+
+
+register(
+    "mha.paper_heads", "multihead",
+    Text("The paper's 8 heads", "论文中的 8 个头"),
+    _text("The base model uses h = 8 heads of [[d_k]] = [[d_v]] = 64, so the concatenation has "
+          "8 × 64 = 512 = [[d_model]] columns and costs about as much as one full-width head.",
+          "基础模型使用 h = 8 个头，[[d_k]] = [[d_v]] = 64，拼接后共有 8 × 64 = 512 = [[d_model]] 列，"
+          "计算量与一个全维度的单头注意力相当。", PAPER),
+    _paper_heads, _check_paper_heads,
+)

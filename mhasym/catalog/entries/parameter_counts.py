@@ -1,0 +1,227 @@
+"""Parameter counts and operation counts per layer (the paper's Tables 1 and 3)."""
+
+from __future__ import annotations
+
+import numpy as np
+import sympy as sp
+from sympy.matrices.expressions import MatMul
+
+from mhasym import reference
+from mhasym.catalog.checks import LAYER_SIZES, CheckResult, count_parameters, failed, layer_parameters, vacuous
+from mhasym.catalog.entries.sources import PAPER, cite as _text
+from mhasym.catalog.registry import register
+from mhasym.catalog.text import Text
+from mhasym.model import attention, cost, notation, paper
+from mhasym.model.expressions import (BigO, Concat, Elided, MatSum, Relation, Scientific, SplitHeads, Times,
+                                      value_of)
+
+P = notation.scalar
+
+
+def _subs(sizes: dict):
+    names = {"n": "n", "m": "m", "d_model": "d_model", "h": "h", "d_k": "d_k", "d_v": "d_v", "d_ff": "d_ff",
+             "N": "N", "vocab": "vocab"}
+    return {notation.dim(names[k]): v for k, v in sizes.items() if k in names}
+
+
+def _counted(fid, what, formula, counted, sizes, own=None):
+    try:
+        value = int(cost.written_value(formula, own).xreplace(_subs(sizes)))
+    except (TypeError, ValueError) as exc:
+        return failed(fid, "numeric", what, sizes, exc)
+    return CheckResult(fid, "numeric", what, value == counted, dict(sizes), max_error=float(abs(value - counted)),
+                       tolerance=0.0, detail=f"formula {value}, counted {counted}")
+
+
+def _params_entry(fid, lhs, formula, title, description, counter):
+    def check(f, expr, sizes=None):
+        counted, sizes, what = counter()
+        return _counted(f.id, what, expr.rhs, counted, sizes, own=expr.lhs)
+
+    register(fid, "cost", title, description, lambda: Relation(P(lhs), formula()), check)
+
+
+def _accepted(p, decoder=False):
+    """Parameters that the numeric layers accept (so the count is of a real layout)."""
+    x = np.zeros((2, LAYER_SIZES["d_model"]))
+    (reference.decoder_layer(x, x, p) if decoder else reference.encoder_layer(x, p))
+    return p
+
+
+_params_entry(
+    "cost.attention_params", "P_attn", lambda: cost.written("attention"),
+    Text("Parameters of one multi-head attention block", "一个多头注意力块的参数量"),
+    _text("h heads of [[W_Q]], [[W_K]] ([[d_model]] × [[d_k]]) and [[W_V]] ([[d_model]] × [[d_v]]), plus [[W_O]]; no biases, as in the "
+          "paper's formulas. With [[d_k]] = [[d_v]] = [[d_model]] / h this is 4 [[d_model:sq]].",
+          "h 个头的 [[W_Q]]、[[W_K]]（[[d_model]] × [[d_k]]）和 [[W_V]]（[[d_model]] × [[d_v]]），加上 [[W_O]]；与论文公式一致，不含偏置。"
+          "当 [[d_k]] = [[d_v]] = [[d_model]] / h 时等于 4 [[d_model:sq]]。", PAPER),
+    lambda: (count_parameters(_accepted(layer_parameters())["self_attn"]), LAYER_SIZES,
+             "formula vs the number of entries of a self_attn block that reference.encoder_layer accepts"),
+)
+
+_params_entry(
+    "cost.ffn_params", "P_ffn", lambda: cost.written("ffn"),
+    Text("Parameters of the feed-forward network", "前馈网络的参数量"),
+    _text("[[W:1]], [[b:1]], [[W:2]] and [[b:2]].", "[[W:1]]、[[b:1]]、[[W:2]] 和 [[b:2]]。", PAPER),
+    lambda: (count_parameters(_accepted(layer_parameters())["ffn"]), LAYER_SIZES,
+             "formula vs the number of entries of an ffn block that reference.encoder_layer accepts"),
+)
+
+_params_entry(
+    "cost.encoder_layer_params", "P_enc", lambda: cost.written("encoder_layer"),
+    Text("Parameters of one encoder layer", "一个编码器层的参数量"),
+    Text("One attention block, one feed-forward network and two LayerNorms ([[gamma]] and [[beta]] each).",
+         "一个注意力块、一个前馈网络和两个层标准化（各有 [[gamma]] 和 [[beta]]）。"),
+    lambda: (count_parameters(_accepted(layer_parameters())), LAYER_SIZES,
+             "formula vs the number of entries of p that reference.encoder_layer accepts"),
+)
+
+_params_entry(
+    "cost.decoder_layer_params", "P_dec", lambda: cost.written("decoder_layer"),
+    Text("Parameters of one decoder layer", "一个解码器层的参数量"),
+    Text("Two attention blocks (self and cross), one feed-forward network and three LayerNorms.",
+         "两个注意力块（自注意力与交叉注意力）、一个前馈网络和三个层标准化。"),
+    lambda: (count_parameters(_accepted(layer_parameters(decoder=True), decoder=True)), LAYER_SIZES,
+             "formula vs the number of entries of p that reference.decoder_layer accepts"),
+)
+
+
+def _model_count():
+    N, vocab = 3, 50
+    layers = [layer_parameters(seed=k) for k in range(N)] + [layer_parameters(seed=10 + k, decoder=True)
+                                                             for k in range(N)]
+    embedding = np.zeros((vocab, LAYER_SIZES["d_model"]))
+    return (sum(count_parameters(p) for p in layers) + embedding.size, {**LAYER_SIZES, "N": N, "vocab": vocab},
+            "formula vs entries of N encoder layers, N decoder layers and one shared embedding")
+
+
+_params_entry(
+    "cost.model_params", "P_total", lambda: cost.written("model"),
+    Text("Parameters of the whole encoder-decoder", "整个编码器-解码器的参数量"),
+    _text("N encoder and N decoder layers plus one embedding matrix shared by the source, the target "
+          "and the pre-softmax projection.",
+          "N 个编码器层和 N 个解码器层，加上一个由源语言、目标语言和 softmax 前的线性投影共享的嵌入矩阵。", PAPER),
+    _model_count,
+)
+
+
+def _table3(name, sizes, lhs):
+    reported = paper.REPORTED_PARAMETERS[name]
+
+    def build():
+        value = cost.parameter_count(sizes["d_model"], sizes["h"], sizes["d_ff"], sizes["N"], paper.VOCAB)
+        millions = Scientific(sp.Float(f"{value / 1e6:.1f}"), 6)
+        return Relation(P(lhs), Relation(value, millions, "approx"))
+
+    def check(f, expr, sizes_=None):
+        """The number shown and its rounding vs the entries of 2N layers laid out as the reference takes
+        them (allocated lazily, never filled) plus the shared embedding; and within 5% of Table 3."""
+        from mhasym.catalog.checks import layer_parameters
+
+        what = f"the number shown vs the entries of the arrays the reference takes, and vs Table 3's {reported // 10**6}M"
+        shown_sizes = {**sizes, "vocab": paper.VOCAB}
+        try:
+            shown = int(expr.rhs.lhs)
+            rounded = float(value_of(expr.rhs.rhs))
+        except Exception as exc:  # noqa: BLE001
+            return failed(f.id, "numeric", what, shown_sizes, exc)
+        counted = paper.VOCAB * sizes["d_model"]
+        for decoder in (False, True):
+            p = layer_parameters(sizes, decoder=decoder, fill=False)
+            counted += sizes["N"] * count_parameters(p)
+        gap = (shown - reported) / reported
+        ok = shown == counted and abs(rounded - counted) <= 0.05e6 and abs(gap) < 0.05
+        return CheckResult(f.id, "numeric", what, ok, shown_sizes, max_error=float(abs(shown - counted)),
+                           tolerance=0.0, detail=f"shown {shown:,} (about {rounded:,.0f}), counted {counted:,}, "
+                                                 f"reported {reported:,} ({gap:+.1%})")
+
+    return build, check
+
+
+register(
+    "cost.base_params", "cost",
+    Text("Parameters of the base model", "基础模型的参数量"),
+    Text("[[d_model]] = 512, h = 8, [[d_ff]] = 2048, N = 6, a shared vocabulary of 37000: 63.0M by the formula; "
+         "the paper's Table 3 says 65M. It does not say what it counted; the vocabulary size and the "
+         "biases it leaves out of its formulas are the likely difference.",
+         "[[d_model]] = 512、h = 8、[[d_ff]] = 2048、N = 6、共享词表 37000：按公式为 6300 万；论文表 3 写的是 6500 万。"
+         "论文没有说明统计口径；词表大小以及公式中未写出的偏置可能是差异的来源。"),
+    *_table3("base", paper.BASE, "P_base"),
+)
+
+register(
+    "cost.big_params", "cost",
+    Text("Parameters of the big model", "大模型的参数量"),
+    Text("[[d_model]] = 1024, h = 16, [[d_ff]] = 4096, N = 6, vocabulary 37000: 214.2M by the formula; Table 3 "
+         "says 213M.",
+         "[[d_model]] = 1024、h = 16、[[d_ff]] = 4096、N = 6、词表 37000：按公式为 2.142 亿；表 3 写的是 2.13 亿。"),
+    *_table3("big", paper.BIG, "P_big"),
+)
+
+
+def _ops_sizes():
+    return {"n": 10, "d_model": 16, "h": 4}
+
+
+def _self_attention_ops():
+    return Relation(P("C_self"), cost.written("self_attention_operations"))
+
+
+def _check_ops(f, expr, sizes=None):
+    sz = _ops_sizes()
+    s = attention.Sizes.of(n=sz["n"], m=sz["n"], d_model=sz["d_model"], h=sz["h"],
+                           d_k=sz["d_model"] // sz["h"], d_v=sz["d_model"] // sz["h"])
+    X = notation.matrix("X", s.n, s.d_model)
+    counted = int(cost.matmul_operations(attention.multi_head(s, X, X)))
+    return _counted(f.id, "formula vs multiply-adds of every product in the symbolic self-attention layer",
+                    expr.rhs, counted, sz)
+
+
+register(
+    "cost.self_attention_ops", "cost",
+    Text("Multiply-adds of a self-attention layer", "自注意力层的乘加次数"),
+    Text("Projections Q, K, V and the output: 4 n [[d_model:sq]]; scores and the weighted sum: 2 [[n:sq]] [[d_model]] "
+         "(with [[d_k]] = [[d_v]] = [[d_model]] / h, the heads together cost as much as one full-width head).",
+         "Q、K、V 投影和输出投影：4 n [[d_model:sq]]；得分和加权求和：2 [[n:sq]] [[d_model]]"
+         "（当 [[d_k]] = [[d_v]] = [[d_model]] / h 时，所有头加起来与一个全维度的头代价相同）。"),
+    _self_attention_ops, _check_ops,
+)
+
+
+def _table1():
+    n, d = notation.dim("n"), notation.dim("d_model")
+    return Relation(P("C_attn"), BigO(Times(n**2, d)))
+
+
+def _check_table1(f, expr, sizes=None):
+    """The multiply-adds of Q K^T (n m d_k per head) and A V (n m d_v per head), counted over h heads at
+    m = n and d_k = d_v = d_model / h, over the formula's growth, as n grows and as d_model grows:
+    both limits must be positive and finite."""
+    n, m, h, d_k, d_v, d = (notation.dim(x) for x in ("n", "m", "h", "d_k", "d_v", "d_model"))
+    ops = (h * (n * m * d_k + n * m * d_v)).xreplace({m: n, d_k: d / h, d_v: d / h})
+    what = "multiply-adds of Q K^T and A V over the growth shown, as n grows and as d_model grows"
+    try:
+        growth = value_of(expr.rhs.arg)
+        limits = [sp.limit(ops / growth, x, sp.oo) for x in (n, d)]
+    except Exception as exc:  # noqa: BLE001
+        return failed(f.id, "identity", what, {}, exc)
+    ok = all(v.is_positive and v.is_finite for v in limits) and expr.lhs == P("C_attn")
+    return CheckResult(f.id, "identity", what, bool(ok), {},
+                       detail=f"count {sp.factor(ops)}; limits {limits[0]} (n) and {limits[1]} (d_model)")
+
+
+register(
+    "cost.table1", "cost",
+    Text("Complexity of the attention itself (Table 1)", "注意力本身的复杂度（表 1）"),
+    _text("Table 1 counts the attention itself, the scores (Q times the transpose of K) and the weighted sum A V: 2 [[n:sq]] [[d_model]] multiply-adds, "
+          "O([[n:sq]] [[d_model]]). The whole layer adds the four projections, 4 n [[d_model:sq]], so it is "
+          "O([[n:sq]] [[d_model]] + n [[d_model:sq]]): the projections dominate while n < [[d_model]], which the paper calls "
+          "the usual case. Table 1 compares this with recurrent layers, O(n d²) with n sequential steps, and "
+          "convolutions, O(k n d²); self-attention needs O(1) sequential operations and its maximum path length "
+          "between positions is O(1).",
+          "表 1 统计的是注意力本身，即得分（Q 乘以 K 的转置）与加权求和 A V：共 2 [[n:sq]] [[d_model]] 次乘加，O([[n:sq]] [[d_model]])。"
+          "整个层还要加上四个投影的 4 n [[d_model:sq]]，因此是 O([[n:sq]] [[d_model]] + n [[d_model:sq]])：当 n < [[d_model]] 时"
+          "（论文所说的常见情形）投影占主导。表 1 将它与循环层 O(n d²)（需要 n 步顺序计算）和卷积层 O(k n d²) 比较；"
+          "自注意力只需 O(1) 步顺序计算，任意两个位置之间的最长路径为 O(1)。", PAPER),
+    _table1, _check_table1,
+)

@@ -1,0 +1,205 @@
+"""The formula catalog: every formula that the site and the lecture notes show.
+
+Each :class:`Formula` has an id, an English and a Chinese title and
+description, its SymPy object (``.expr``, a relation whose left-hand side
+names what is defined), its LaTeX (``.latex``, printed from ``.expr``) and a
+check (``.check()``) that compares it with numbers or proves it.
+
+>>> f = formula("seed.head_1")
+>>> f.title.en, f.title["zh"]
+('Output of head 1', '头1的输出')
+>>> f.latex
+'Z_{1} = \\\\begin{pmatrix} z_{11} & z_{12} & z_{13} \\\\\\\\ z_{14} & z_{15} & z_{16} \\\\end{pmatrix}'
+>>> formula("seed.head_9")
+Traceback (most recent call last):
+...
+mhasym.errors.MhasymError: unknown formula id 'seed.head_9' (did you mean 'seed.head_i'?)
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import sys
+import importlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Callable
+
+from mhasym.catalog.text import LANGUAGES, MARKER, Text, plain_symbol  # noqa: F401 (re-exported)
+from mhasym.errors import MhasymError
+
+
+# Sections in the order a learner reads them; the site and the notes follow it.
+SECTIONS = {
+    "multihead": ("Multi-head attention", "多头注意力"),
+    "attention": ("Scaled dot-product attention", "缩放点积注意力"),
+    "masks": ("Masks and cross-attention", "掩码与交叉注意力"),
+    "transformer": ("The Transformer", "Transformer 整体结构"),
+    "cost": ("Parameters and cost", "参数量与计算量"),
+    "mistakes": ("Common mistakes", "常见错误"),
+}
+
+# Modules that define entries, imported on first use so that ``import mhasym`` stays fast.
+_ENTRY_MODULES = (
+    "mhasym.catalog.entries.notebook_example",
+    "mhasym.catalog.entries.scaled_dot_product",
+    "mhasym.catalog.entries.multi_head",
+    "mhasym.catalog.entries.masking",
+    "mhasym.catalog.entries.layers",
+    "mhasym.catalog.entries.identities",
+    "mhasym.catalog.entries.parameter_counts",
+    "mhasym.catalog.entries.wrong_versions",
+)
+
+
+
+
+
+
+class Formula:
+    """One catalog entry. ``.expr`` and ``.latex`` are built on first use."""
+
+    def __init__(self, id: str, section: str, title: Text, description: Text,
+                 build: Callable, check: Callable, right: str | None = None):
+        if section not in SECTIONS:
+            raise MhasymError(f"formula {id!r}: unknown section {section!r}")
+        self.id = id
+        self.section = section
+        self.title = title
+        self.description = description
+        self._build = build
+        self._check = check
+        self._right = right
+        self.module = None  # the entries module that registered it (set by register)
+
+    @cached_property
+    def expr(self):
+        """The SymPy object: a relation (usually ``lhs = rhs``)."""
+        return self._build()
+
+    @cached_property
+    def latex(self) -> str:
+        """The whole display formula, left-hand side included, from the package's printer."""
+        from mhasym.printing.latex import latex
+
+        return latex(self.expr)
+
+    def latex_with(self, **settings) -> str:
+        """The formula's LaTeX with printer settings, e.g. ``notation_macros=True`` for exports."""
+        from mhasym.printing.latex import latex
+
+        return latex(self.expr, **settings) if settings else self.latex
+
+    @property
+    def right(self):
+        """For a mistake: the catalog entry of its right formula; None for other entries."""
+        return formula(self._right) if self._right else None
+
+    def check(self, expr=None, *, sizes=None):
+        """Run the check on ``expr`` (a relation of the same form; ``f.expr`` by default).
+
+        The check reads the object it is given: ``f.check(expr=wrong)`` runs the wrong version
+        through the same comparison, and fails. ``sizes`` replaces the check's sizes where the
+        check compares numbers. Returns a :class:`~mhasym.catalog.checks.CheckResult`.
+        """
+        from mhasym.catalog.checks import defines_other, failed
+
+        expr = self.expr if expr is None else expr
+        try:
+            result = defines_other(self.id, self.expr, expr) or self._check(self, expr, sizes)
+        except Exception as exc:  # a version that breaks the check's own code fails, in one line
+            result = failed(self.id, "numeric", "the formula", sizes or {}, exc)
+        if result.id != self.id:
+            raise MhasymError(f"check of {self.id} reported for {result.id}")
+        return result
+
+    def _repr_latex_(self) -> str:
+        return "$\\displaystyle " + self.latex + "$"
+
+    def __repr__(self) -> str:
+        return f"<Formula {self.id}: {self.title.en}>"
+
+
+_REGISTRY: dict = {}
+
+
+def register(id: str, section: str, title: Text, description: Text, build, check, right=None) -> Formula:
+    """Add an entry; ids are unique. ``check(f, expr, sizes)`` checks ``expr`` as a version of ``f``."""
+    if id in _REGISTRY:
+        raise MhasymError(f"formula id {id!r} is registered twice")
+    entry = Formula(id, section, title, description, build, check, right)
+    entry.module = sys._getframe(1).f_globals.get("__name__")
+    _REGISTRY[id] = entry
+    return entry
+
+
+def _load() -> dict:
+    for module in _ENTRY_MODULES:
+        importlib.import_module(module)
+    return _REGISTRY
+
+
+def formula(id: str) -> Formula:
+    """The catalog entry ``id``; an unknown id raises a one-line :class:`MhasymError`."""
+    entries = _load()
+    if not isinstance(id, str) or id not in entries:
+        close = difflib.get_close_matches(str(id), list(entries), n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise MhasymError(f"unknown formula id {id!r}{hint}")
+    return entries[id]
+
+
+def formulas(section: str | None = None) -> list:
+    """All entries in reading order (optionally one section's)."""
+    entries = list(_load().values())
+    if section is not None:
+        if section not in SECTIONS:
+            raise MhasymError(f"unknown section {section!r}; known: {', '.join(SECTIONS)}")
+        entries = [f for f in entries if f.section == section]
+    sections, modules, ids = list(SECTIONS), list(_ENTRY_MODULES), list(_REGISTRY)
+    # Reading order: section, then the module that defines the entry, then definition order;
+    # it does not depend on which module happened to be imported first.
+    return sorted(entries, key=lambda f: (sections.index(f.section), modules.index(f.module), ids.index(f.id)))
+
+
+def inline(name: str) -> str:
+    r"""LaTeX for an inline mention on a page: a formula id, or a symbol of :mod:`mhasym.model.notation`
+    (``d_k``, ``W_O``, ``W_Q:i`` for head i's W^Q, ``softmax``).
+
+    >>> inline("d_model"), inline("W_Q:i"), inline("W_O")
+    ('d_{\\text{model}}', 'W_{i}^{Q}', 'W^{O}')
+    """
+    from mhasym.model import notation
+    from mhasym.printing.latex import latex
+
+    if name in _load():
+        return formula(name).latex
+    key, _, index = name.partition(":")
+    if key == "sqrt" and index:
+        return rf"\sqrt{{{inline(index)}}}"
+    if index == "sq":
+        return rf"{inline(key)}^{{2}}"
+    if notation.symbol_latex(key) is not None:
+        return notation.symbol_latex(key)
+    if key in notation.MATRICES:
+        index = (notation.scalar(index) if index in notation.SCALARS else int(index)) if index else None
+        return latex(notation.matrix(key, 1, 1, index))
+    if key in notation.OPERATORS:
+        return notation.OPERATORS[key]
+    raise MhasymError(f"unknown formula id or symbol {name!r}")
+
+
+
+
+def shape_tex(shape) -> str:
+    """LaTeX of a shape from :data:`mhasym.model.notation.GLOSSARY`: sizes by name, numbers, or tuples of
+    names multiplied, e.g. ``(("h", "d_v"), "d_model")`` gives ``h d_v \\times d_{\\text{model}}``."""
+
+    def size(s):
+        if isinstance(s, tuple):
+            return " ".join(size(x) for x in s)
+        return inline(s) if isinstance(s, str) else str(s)
+
+    return r" \times ".join(size(s) for s in shape)

@@ -1,0 +1,67 @@
+"""Texts in English and Chinese, with symbol markers.
+
+>>> Text("scaled by [[sqrt:d_k]]", "除以 [[sqrt:d_k]]").plain("en")
+'scaled by sqrt(d_k)'
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from mhasym.errors import MhasymError
+
+LANGUAGES = ("en", "zh")
+
+MARKER = re.compile(r"\[\[([^\[\]]+)\]\]")
+
+@dataclass(frozen=True, eq=False)
+class Text(Mapping):
+    """A text in English and Chinese: ``t.en``, ``t.zh`` or ``t["zh"]``.
+
+    Symbols are marked ``[[d_k]]`` (a name that :func:`inline` knows): the site and the notes
+    show them as math, :meth:`plain` as plain text.
+
+    >>> Text("scaled by [[sqrt:d_k]]", "除以 [[sqrt:d_k]]").plain("en")
+    'scaled by sqrt(d_k)'
+    """
+
+    en: str
+    zh: str
+
+    def __getitem__(self, lang: str) -> str:
+        if lang not in LANGUAGES:
+            raise MhasymError(f"unknown language {lang!r}; use 'en' or 'zh'")
+        return getattr(self, lang)
+
+    def __iter__(self):
+        return iter(LANGUAGES)
+
+    def __len__(self) -> int:
+        return len(LANGUAGES)
+
+    def plain(self, lang: str = "en") -> str:
+        """The text with its symbol markers written as plain text (``W^O``, ``sqrt(d_k)``)."""
+        return MARKER.sub(lambda m: plain_symbol(m.group(1)), self[lang])
+
+    def __str__(self) -> str:
+        return self.plain("en")
+
+
+def plain_symbol(name: str) -> str:
+    """A marked symbol as plain text: ``W_Q:i`` -> ``W_i^Q``, ``sqrt:d_k`` -> ``sqrt(d_k)``."""
+    from mhasym.model import notation
+
+    key, _, index = name.partition(":")
+    if key == "sqrt":
+        return f"sqrt({plain_symbol(index)})"
+    if index == "sq":
+        return f"{plain_symbol(key)}^2"
+    if key == "memory":
+        return "H_enc"
+    if key in notation.MATRICES:
+        base, sub, sup = notation.MATRICES[key]
+        base = re.sub(r"\\(?:mathrm|mathit|text)\{([^}]*)\}", r"\1", base).replace("\\", "")
+        return base + (f"_{index}" if index else "") + (f"^{sup.split(',')[0]}" if sup else "")
+    return name

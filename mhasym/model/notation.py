@@ -1,0 +1,258 @@
+"""Every symbol of the project, with its name and its LaTeX.
+
+This is the one place that spells a symbol. Other modules ask for symbols
+here (``dim("d_k")``, ``matrix("W_Q", rows, cols, index=1)``) and the printer
+asks here how to write them.
+
+>>> dim("d_model")
+d_model
+>>> matrix("W_Q", dim("d_model"), dim("d_k"), index=2).shape
+(d_model, d_k)
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+from sympy.core.symbol import Str
+from sympy.matrices.expressions import MatrixSymbol
+
+from mhasym.printing.display import Displayable
+from mhasym.errors import MhasymError
+
+# Sizes, as positive integer SymPy symbols: name -> LaTeX.
+DIMENSIONS = {
+    "n": "n",  # number of queries (rows of Q)
+    "m": "m",  # number of keys and values (rows of K and V)
+    "d_model": r"d_{\text{model}}",
+    "h": "h",  # number of heads
+    "d_k": "d_k",
+    "d_v": "d_v",
+    "d_ff": r"d_{\text{ff}}",
+    "N": "N",  # number of layers in a stack
+    "vocab": r"|\mathcal{V}|",
+    "L": "L",  # number of real (not padding) tokens
+    "rows": "r",
+    "cols": "c",
+}
+
+# Index and scalar symbols that are not sizes: name -> LaTeX.
+SCALARS = {
+    "i": "i",
+    "j": "j",
+    "k": "k",
+    "t": "t",
+    "pos": r"\mathit{pos}",
+    "epsilon": r"\epsilon",
+    "l": "l",  # layer number in a stack
+    "P_attn": r"P_{\text{attn}}",
+    "P_ffn": r"P_{\text{FFN}}",
+    "P_norm": r"P_{\text{norm}}",
+    "P_enc": r"P_{\text{enc}}",
+    "P_dec": r"P_{\text{dec}}",
+    "P_total": r"P_{\text{total}}",
+    "P_base": r"P_{\text{base}}",
+    "P_big": r"P_{\text{big}}",
+    "C_self": r"C_{\text{self-attn}}",
+    "C_attn": r"C_{\text{attn}}",  # multiply-adds of Q K^T and A V alone (the paper's Table 1)
+    "S_filled": r"\tilde{S}",  # scores after a masked fill
+    "mu": r"\mu",
+    "sigma": r"\sigma",
+}
+
+# Matrices: name -> (base, fixed subscript, superscript). A head or layer
+# index, when given, is printed as the subscript.
+MATRICES = {
+    "X": ("X", None, None),
+    "X_q": ("X", None, None),
+    "X_kv": ("X", r"\text{kv}", None),
+    "Y": ("Y", None, None),
+    "Q": ("Q", None, None),
+    "K": ("K", None, None),
+    "V": ("V", None, None),
+    "A": ("A", None, None),
+    "S": ("S", None, None),
+    "M": ("M", None, None),  # additive mask: 0 or minus infinity
+    "M_causal": ("M", None, r"\text{causal}"),
+    "M_pad": ("M", None, r"\text{pad}"),
+    "B": ("B", None, None),  # boolean mask as 0/1: 1 where the query may attend the key
+    "W_Q": ("W", None, "Q"),
+    "W_K": ("W", None, "K"),
+    "W_V": ("W", None, "V"),
+    "W_O": ("W", None, "O"),
+    "Wx_Q": ("W", None, r"Q,\text{cross}"),
+    "Wx_K": ("W", None, r"K,\text{cross}"),
+    "Wx_V": ("W", None, r"V,\text{cross}"),
+    "Wx_O": ("W", None, r"O,\text{cross}"),
+    "W": ("W", None, None),  # feed-forward weights W_1, W_2
+    "b": ("b", None, None),  # feed-forward biases b_1, b_2
+    "gamma": (r"\gamma", None, None),  # LayerNorm gain, one per norm
+    "beta": (r"\beta", None, None),  # LayerNorm shift
+    "H": ("H", None, None),  # intermediate results inside a layer
+    "E": ("E", None, None),  # embedding matrix, one row per vocabulary entry
+    "PE": (r"\mathit{PE}", None, None),
+    "P": ("P", None, None),  # a permutation matrix
+    "Z": ("Z", None, None),
+    "Z_concat": ("Z", r"\text{concatenated}", None),
+    "normed": (r"\tilde{X}", None, None),  # a sublayer's normalised input (pre-LN), numbered
+    "head": (r"\mathrm{head}", None, None),
+    "memory": ("H", r"\text{enc}", None),
+}
+
+# Named functions, printed upright.
+OPERATORS = {
+    "softmax": r"\operatorname{softmax}",
+    "Attention": r"\operatorname{Attention}",
+    "MultiHead": r"\operatorname{MultiHead}",
+    "Concat": r"\operatorname{Concat}",
+    "shape": r"\operatorname{shape}",
+    "LayerNorm": r"\operatorname{LayerNorm}",
+    "FFN": r"\operatorname{FFN}",
+    "PE": r"\mathit{PE}",
+    "Sublayer": r"\operatorname{Sublayer}",
+    "EncoderLayer": r"\operatorname{EncoderLayer}",
+    "DecoderLayer": r"\operatorname{DecoderLayer}",
+    "Encoder": r"\operatorname{Encoder}",
+    "Decoder": r"\operatorname{Decoder}",
+    "Embed": r"\operatorname{Embed}",
+    "split": r"\operatorname{split}",
+    "reshape": r"\operatorname{reshape}",
+}
+
+# The letter of the entries of head outputs: z_{11}, z_{i1}, z_{10,1}.
+ENTRY = "z"
+
+
+def factor_rank(symbol) -> tuple:
+    """Sort key for the factors of a product of sizes: counts first (h, N), then lengths, then widths."""
+    order = ("h", "N", "n", "m", "L", "d_model", "d_k", "d_v", "d_ff", "vocab")
+    name = getattr(symbol, "name", str(symbol))
+    return (order.index(name) if name in order else len(order), name)
+
+
+def subscript(parts) -> str:
+    """Indices as one subscript: ``{11}`` or ``{i1}`` while each is one character, else ``{10,1}``."""
+    joiner = "" if all(len(p) == 1 for p in parts) else ","
+    return "_{" + joiner.join(parts) + "}"
+
+
+def dim(name: str) -> sp.Symbol:
+    """The size symbol called ``name`` (a positive integer)."""
+    if name not in DIMENSIONS:
+        raise MhasymError(f"unknown dimension {name!r}; known: {', '.join(DIMENSIONS)}")
+    return sp.Symbol(name, positive=True, integer=True)
+
+
+def scalar(name: str) -> sp.Symbol:
+    """The index or scalar symbol called ``name``."""
+    if name not in SCALARS:
+        raise MhasymError(f"unknown scalar {name!r}; known: {', '.join(SCALARS)}")
+    if name in ("i", "j", "k", "t", "pos"):  # indices and positions, counted from 0 or from 1
+        return sp.Symbol(name, integer=True, nonnegative=True)
+    if name == "l":
+        return sp.Symbol(name, integer=True, positive=True)
+    if name == "mu":  # a mean: any real number
+        return sp.Symbol(name, real=True)
+    return sp.Symbol(name, positive=True)
+
+
+def symbol_latex(name: str) -> str | None:
+    """The LaTeX of a scalar or size symbol, or None if it has no entry here."""
+    return DIMENSIONS.get(name, SCALARS.get(name))
+
+
+class NamedMatrix(Displayable, MatrixSymbol):
+    """A matrix symbol whose LaTeX comes from :data:`MATRICES`.
+
+    ``index`` is a head (or layer) number or symbol, printed as a subscript:
+    ``NamedMatrix("W_Q", d_model, d_k, 1)`` prints as ``W_{1}^{Q}``.
+    The Python name (``W_Q_1``) stays a plain identifier.
+    """
+
+    def __new__(cls, name, rows, cols, index=None):
+        name = name.name if isinstance(name, Str) else name
+        if name not in MATRICES:
+            raise MhasymError(f"unknown matrix {name!r}; known: {', '.join(MATRICES)}")
+        index = sp.S.Zero if index is None else sp.sympify(index)
+        rows, cols = (dim(s) if isinstance(s, str) else sp.sympify(s) for s in (rows, cols))
+        return sp.Basic.__new__(cls, Str(name), rows, cols, index)
+
+    @property
+    def key(self) -> str:
+        return self.args[0].name
+
+    @property
+    def index(self):
+        return None if self.args[3] == 0 else self.args[3]
+
+    @property
+    def name(self) -> str:
+        if self.index is None:
+            return self.key
+        return f"{self.key}_{self.index}"
+
+    @property
+    def shape(self):
+        return self.args[1], self.args[2]
+
+    def _latex(self, printer) -> str:
+        base, sub, sup = MATRICES[self.key]
+        subs = [s for s in (sub, None if self.index is None else printer._print(self.index)) if s]
+        out = base
+        if subs:
+            out += "_{" + ",".join(subs) + "}"
+        if sup:
+            out += "^{" + sup + "}"
+        return out
+
+
+def matrix(name: str, rows, cols, index=None) -> NamedMatrix:
+    """The matrix symbol ``name`` of shape ``(rows, cols)``, optionally for head ``index``."""
+    return NamedMatrix(name, rows, cols, index)
+
+
+def operator_latex(name: str) -> str:
+    """The upright LaTeX name of a function such as ``softmax``."""
+    return OPERATORS[name]
+
+
+# Every symbol the site uses, with its shape (sizes by name) and its meaning.
+GLOSSARY = [
+    ("n", None, "number of queries (positions of the sequence that asks)", "查询的个数（发出查询的序列长度）"),
+    ("m", None, "number of keys and values (n may differ from m)", "键和值的个数（m 可以不等于 n）"),
+    ("d_model", None, "width of every token vector between layers (512 in the base model)",
+     "层与层之间每个词元向量的维度（基础模型为 512）"),
+    ("h", None, "number of heads (8 in the paper)", "注意力头的个数（论文中为 8）"),
+    ("d_k", None, "width of queries and keys in one head (64)", "单个头中查询和键的维度（64）"),
+    ("d_v", None, "width of values and of a head's output (64)", "单个头中值以及头输出的维度（64）"),
+    ("d_ff", None, "inner width of the feed-forward network (2048)", "前馈网络中间层的维度（2048）"),
+    ("N", None, "number of layers in the encoder and in the decoder (6)", "编码器与解码器各自的层数（6）"),
+    ("Q", ("n", "d_k"), "queries: one row per query position", "查询：每个查询位置一行"),
+    ("K", ("m", "d_k"), "keys: one row per key position", "键：每个键位置一行"),
+    ("V", ("m", "d_v"), "values: one row per key position", "值：每个键位置一行"),
+    ("X", ("n", "d_model"), "input sequence, one row per token (row convention: X W)",
+     "输入序列，每个词元一行（行约定：X W）"),
+    ("W_Q:i", ("d_model", "d_k"), "query projection of head i", "第 i 个头的查询投影矩阵"),
+    ("W_K:i", ("d_model", "d_k"), "key projection of head i", "第 i 个头的键投影矩阵"),
+    ("W_V:i", ("d_model", "d_v"), "value projection of head i", "第 i 个头的值投影矩阵"),
+    ("Z:i", ("n", "d_v"), "output of head i (the notebook's [[Z:i]]; the paper's [[head:i]])",
+     "第 i 个头的输出（课程笔记中的 [[Z:i]]，论文中的 [[head:i]]）"),
+    ("W_O", (("h", "d_v"), "d_model"), "output projection after the concatenation (the paper's [[W_O]])",
+     "拼接之后的输出投影（论文中的 [[W_O]]）"),
+    ("M", ("n", "m"), "additive mask: 0 where the query may attend the key, minus infinity elsewhere",
+     "加性掩码：允许关注处为 0，其余为负无穷"),
+    ("W:1", ("d_model", "d_ff"), "first weight of the feed-forward network", "前馈网络的第一个权重矩阵"),
+    ("W:2", ("d_ff", "d_model"), "second weight of the feed-forward network", "前馈网络的第二个权重矩阵"),
+    ("gamma", (1, "d_model"), "LayerNorm gain (learned)", "层标准化的缩放参数（可学习）"),
+    ("beta", (1, "d_model"), "LayerNorm shift (learned)", "层标准化的平移参数（可学习）"),
+    ("memory", ("m", "d_model"), "the encoder's output, read by every decoder layer", "编码器的输出，被每个解码器层读取"),
+    ("PE", ("n", "d_model"), "sinusoidal positional encoding", "正弦位置编码"),
+]
+
+
+# Macros that exported snippets use, so that a lecturer restyles them in one place
+# (mhasym-notation.sty): name -> (number of arguments, definition). The site's KaTeX check of
+# the snippets uses the same definitions.
+LATEX_MACROS = {
+    "mhT": (0, r"\top"),  # the transpose sign
+    "mhmatrix": (1, r"\begin{pmatrix}#1\end{pmatrix}"),  # explicit matrices
+}

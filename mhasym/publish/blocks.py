@@ -1,0 +1,94 @@
+"""HTML of the site's blocks: a formula with its check mark, catalog prose, the notation and checks tables.
+
+Math is written as ``<div class="mhasym-math">TeX</div>`` (``<span>`` inline); the plugin's KaTeX pass
+turns it into HTML at build time.
+
+>>> from mhasym.catalog.checks import CheckResult
+>>> check_html(CheckResult("x", "numeric", "a vs b", True), "en")[:39]
+'<details class="mhasym-check"><summary>'
+
+"""
+
+from __future__ import annotations
+
+import html
+
+from mhasym.catalog import registry as catalog
+from mhasym.model import notation
+from mhasym.publish.words import WORDS, facts, kind_name, mutant_words
+
+
+def math(tex: str, display: bool) -> str:
+    kind = "div" if display else "span"
+    return f'<{kind} class="mhasym-math" data-display="{int(display)}">{html.escape(tex)}</{kind}>'
+
+
+def check_html(result, lang: str, wrong: bool = False) -> str:
+    """A check result as the folded mark under its formula: the kill count on the mark, the facts inside."""
+    words = WORDS[lang]
+    parts = [f"<b>{kind_name(result, lang)}</b>: {html.escape(result.compared)}"]
+    parts += [html.escape(p) for p in facts(result, lang, mutants=wrong)]
+    mark = f"✗ {words['rejected']}" if wrong else f"✓ {words['checked']}"
+    if result.mutants is not None and not wrong:
+        mark += f" · {html.escape(mutant_words(lang, *result.mutants[:2]))}"
+    return f'<details class="mhasym-check"><summary>{mark}</summary><p>{"; ".join(parts)}</p></details>'
+
+
+def text_html(text: str) -> str:
+    """Prose from the catalog, its ``[[symbol]]`` markers as inline math."""
+    parts = catalog.MARKER.split(text)
+    return "".join(math(catalog.inline(p), False) if k % 2 else html.escape(p) for k, p in enumerate(parts))
+
+
+def formula_html(f, result, lang: str) -> str:
+    """One formula: caption with its id, the display, its check mark, a copy button and its description."""
+    words = WORDS[lang]
+    wrong = f.section == "mistakes"
+    badge = f'<span class="mhasym-wrong-badge">✗ {words["wrong"]}</span> ' if wrong else ""
+    mark = check_html(result, lang, wrong) if result is not None else ""
+    return (
+        f'<div class="mhasym-formula{" mhasym-wrong" if wrong else ""}" id="formula-{f.id}" data-formula-id="{f.id}">'
+        f'<div class="mhasym-caption">{badge}{text_html(f.title[lang])} <code class="mhasym-id">{f.id}</code></div>'
+        f'<div class="mhasym-display" data-search-exclude>{math(f.latex, True)}</div>'
+        f'<div class="mhasym-meta">{mark}'
+        f'<button class="mhasym-copy md-button" type="button" data-tex="{html.escape(f.latex, quote=True)}" '
+        f'data-copied="{words["copied"]}">{words["copy"]}</button></div>'
+        f'<p class="mhasym-description">{text_html(f.description[lang])}</p>'
+        f"</div>"
+    )
+
+
+def notation_table(lang: str) -> str:
+    words = WORDS[lang]
+    rows = []
+    for key, shape, en, zh in notation.GLOSSARY:
+        shape_tex = "" if shape is None else catalog.shape_tex(shape)
+        rows.append(f"<tr><td data-search-exclude>{math(catalog.inline(key), False)}</td>"
+                    f"<td data-search-exclude>{math(shape_tex, False) if shape_tex else '—'}</td>"
+                    f"<td>{text_html(en if lang == 'en' else zh)}</td></tr>")
+    return (f'<table class="mhasym-notation"><thead><tr><th>{words["symbol"]}</th><th>{words["shape"]}</th>'
+            f'<th>{words["meaning"]}</th></tr></thead><tbody>{"".join(rows)}</tbody></table>')
+
+
+def checks_table(results: dict, lang: str) -> str:
+    """Per section: how many formulas, checked how (``results`` maps ids to check results)."""
+    words = WORDS[lang]
+    rows = []
+    for section, names in catalog.SECTIONS.items():
+        entries = catalog.formulas(section)
+        kinds = {}
+        for f in entries:
+            name = kind_name(results[f.id], lang)
+            kinds[name] = kinds.get(name, 0) + 1
+        kind_text = ", ".join(f"{k} {v}" for k, v in kinds.items())
+        killed = sum(results[f.id].mutants[0] for f in entries if results[f.id].mutants)
+        built = sum(results[f.id].mutants[1] for f in entries if results[f.id].mutants)
+        if built:
+            kind_text += "; " + mutant_words(lang, killed, built)
+        rows.append(f"<tr><td>{html.escape(names[0] if lang == 'en' else names[1])}</td><td>{len(entries)}</td>"
+                    f"<td>{html.escape(kind_text)}</td></tr>")
+    return (f'<table class="mhasym-checks"><thead><tr><th>{words["section"]}</th><th>{words["formulas"]}</th>'
+            f'<th>{words["kinds"]}</th></tr></thead><tbody>{"".join(rows)}</tbody></table>')
+
+
+__all__ = ["check_html", "checks_table", "formula_html", "math", "notation_table", "text_html"]

@@ -1,0 +1,229 @@
+"""LaTeX for lecture notes: one snippet per catalog formula, a notation package, an article
+with every section and formula, and Beamer slides of the multi-head attention part.
+
+Everything is written to a temporary folder next to the target and moved into place at the
+end, so a failure leaves nothing half-written.
+
+Snippets are formula bodies: use them inside a display, ``\\[ \\input{formulas/ID.tex} \\]``, or
+inside your own ``equation`` or ``align`` environment (give the ``.tex`` suffix: ids contain dots).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+from mhasym.catalog import registry as catalog
+from mhasym.model import notation
+from mhasym.errors import MhasymError
+from mhasym.publish.words import WORDS, facts, kind_name
+
+STY = "mhasym-notation"
+TEX_INSTALL = ("apt-get install -y --no-install-recommends texlive-latex-base texlive-latex-recommended "
+               "texlive-pictures latex-cjk-chinese latex-cjk-chinese-arphic-gbsn00lp")
+
+SLIDES = [
+    "mha.head", "seed.head_1", "seed.head_2", "seed.concat_2", "seed.head_i", "seed.concat_h", "seed.shape_h",
+    "seed.shape_100", "mha.paper_heads", "mha.multihead", "mha.weights", "id.concat_wo", "tr.encoder_layer",
+    "tr.decoder_layer", "tr.encoder_stack", "tr.decoder_stack",
+]
+
+
+_SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_", "{": r"\{",
+            "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
+            # characters that the default OT1 text fonts lack: set them as math
+            "<": r"\(<\)", ">": r"\(>\)", "≤": r"\(\le\)", "≥": r"\(\ge\)", "≠": r"\(\ne\)",
+            "×": r"\(\times\)", "−": r"\(-\)", "²": r"\(^{2}\)"}
+
+
+def escape(text: str) -> str:
+    """Plain text for LaTeX: special characters escaped."""
+    return "".join(_SPECIAL.get(c, c) for c in text)
+
+
+def prose(text: str) -> str:
+    """Catalog prose for LaTeX: text escaped, ``[[symbol]]`` markers as inline math."""
+    parts = catalog.MARKER.split(text)
+    return "".join(rf"\({catalog.inline(p)}\)" if k % 2 else escape(p) for k, p in enumerate(parts))
+
+
+def sty() -> str:
+    """The notation package: packages the snippets need and the macros a lecturer may restyle."""
+    lines = [
+        r"\NeedsTeXFormat{LaTeX2e}",
+        rf"\ProvidesPackage{{{STY}}}[2026/11/27 mhasym notation]",
+        r"\RequirePackage{amsmath,amssymb,graphicx}",
+        r"\setcounter{MaxMatrixCols}{20}",
+        "% Restyle here: the transpose sign and the delimiters of explicit matrices.",
+    ]
+    for name, (args, body) in notation.LATEX_MACROS.items():
+        lines.append(rf"\newcommand{{\{name}}}" + (f"[{args}]" if args else "") + f"{{{body}}}")
+    lines += [
+        "% A display that shrinks to the line width when a formula is wider.",
+        r"\newsavebox{\mhbox}",
+        r"\newlength{\mhwidth}",
+        r"\newcommand{\mhdisplay}[1]{\par\smallskip\noindent\sbox{\mhbox}{$\displaystyle #1$}%",
+        r"  \setlength{\mhwidth}{\linewidth}\ifdim\textwidth<\mhwidth\setlength{\mhwidth}{\textwidth}\fi",
+        r"  \centerline{\ifdim\wd\mhbox>\mhwidth\resizebox{\mhwidth}{!}{\usebox{\mhbox}}"
+        r"\else\usebox{\mhbox}\fi}\par\smallskip}",
+        r"\endinput",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def snippet(f, lang: str) -> str:
+    return (f"% mhasym formula {f.id}: {f.title.plain(lang)}\n"
+            f"% Use inside a display or an equation/align environment: \\[ \\input{{formulas/{f.id}.tex}} \\]\n"
+            f"% Needs \\usepackage{{{STY}}}.\n"
+            f"{f.latex_with(notation_macros=True)}\n")
+
+
+def check_line(result, lang: str) -> str:
+    """A check result in LaTeX, under its formula in the notes."""
+    parts = [f"{kind_name(result, lang)}: {escape(result.compared)}"] + [escape(p) for p in facts(result, lang)]
+    return rf"{{\footnotesize\textit{{{_cap(WORDS[lang]['checked'])}}} --- " + "; ".join(parts) + "}"
+
+
+def _cap(word: str) -> str:
+    return word[:1].upper() + word[1:]
+
+
+def _preamble(cls: str, lang: str, options: str = "") -> list:
+    lines = [rf"\documentclass{options}{{{cls}}}"]
+    if cls == "article":
+        lines.append(r"\usepackage[margin=2.2cm]{geometry}")
+    else:
+        lines.append(r"\usefonttheme[onlymath]{serif}")  # upright names in formulas match the math
+    lines += [rf"\usepackage{{{STY}}}"]
+    if lang == "zh":
+        lines.append(r"\usepackage{CJKutf8}")
+    return lines
+
+
+def _body(lang: str, lines: list) -> list:
+    if lang == "zh":
+        return [r"\begin{CJK}{UTF8}{gbsn}", r"\renewcommand{\contentsname}{目录}", *lines, r"\end{CJK}"]
+    return lines
+
+
+def notes(lang: str, results: dict) -> str:
+    """An article: the site's sections in order, every formula followed by what its check compared."""
+    w = WORDS[lang]
+    body = [rf"\title{{{escape(w['title'])}}}", rf"\author{{{escape(w['subtitle'])}}}", r"\date{}", r"\maketitle",
+            r"\tableofcontents"]
+    for section, names in catalog.SECTIONS.items():
+        body.append(rf"\section{{{escape(names[0] if lang == 'en' else names[1])}}}")
+        for f in catalog.formulas(section):
+            title = prose(f.title[lang])
+            if f.section == "mistakes":
+                title = rf"{_cap(w['wrong'])}: {title}"
+            body += [rf"\subsection*{{{title}}}", prose(f.description[lang]),
+                     rf"\mhdisplay{{\input{{formulas/{f.id}.tex}}}}", check_line(results[f.id], lang), ""]
+    body += [rf"\section{{{escape(w['notation'])}}}", r"\begin{tabular}{lll}",
+             rf"\textbf{{{_cap(w['symbol'])}}} & \textbf{{{_cap(w['shape'])}}} & \textbf{{{_cap(w['meaning'])}}} \\ \hline"]
+    for key, shape, en, zh in notation.GLOSSARY:
+        size = "" if shape is None else rf"\({catalog.shape_tex(shape)}\)"
+        body.append(rf"\({catalog.inline(key)}\) & {size} & {prose(en if lang == 'en' else zh)} \\")
+    body.append(r"\end{tabular}")
+    return "\n".join(_preamble("article", lang, "[11pt,a4paper]") + [r"\begin{document}"] + _body(lang, body)
+                     + [r"\end{document}", ""])
+
+
+def slides(lang: str) -> str:
+    """Beamer slides of the multi-head attention part: heads, Z_i, concatenation, W^O, encoder and decoder."""
+    w = WORDS[lang]
+    body = [rf"\title{{{escape(w['slides'])}}}", rf"\subtitle{{{escape(w['subtitle'])}}}", r"\date{}",
+            r"\begin{frame}\titlepage\end{frame}"]
+    for fid in SLIDES:
+        f = catalog.formula(fid)
+        body += [rf"\begin{{frame}}{{{prose(f.title[lang])}}}",
+                 rf"{{\large\mhdisplay{{\input{{formulas/{f.id}.tex}}}}}}\medskip",
+                 rf"{{\small {prose(f.description[lang])}}}", r"\end{frame}"]
+    return "\n".join(_preamble("beamer", lang) + [r"\begin{document}"] + _body(lang, body) + [r"\end{document}", ""])
+
+
+def _target(out) -> Path:
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise MhasymError(f"--out {out} exists and is not a folder")
+    parent = out.resolve().parent
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir():
+        raise MhasymError(f"cannot write to {out}: {parent} is not a folder")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise MhasymError(f"cannot write to {parent}")
+    if out.exists() and not os.access(out, os.W_OK | os.X_OK):
+        raise MhasymError(f"cannot write to {out}")
+    return out
+
+
+def compile_pdf(folder: Path, name: str) -> Path:
+    """Run pdflatex twice (contents, then page numbers) with -halt-on-error; returns the PDF."""
+    exe = shutil.which("pdflatex")
+    if exe is None:
+        raise MhasymError(f"pdflatex not found; install TeX Live: {TEX_INSTALL}")
+    for _ in range(2):
+        run = subprocess.run([exe, "-interaction=nonstopmode", "-halt-on-error", f"{name}.tex"], cwd=folder,
+                             capture_output=True, text=True, errors="replace", timeout=300)
+        if run.returncode != 0:
+            error = next((ln for ln in run.stdout.splitlines() if ln.startswith("!")), "see the .log file")
+            raise MhasymError(f"pdflatex failed on {name}.tex: {error}")
+    return folder / f"{name}.pdf"
+
+
+def export_latex(out, lang: str = "en", pdf: bool = False, results: dict | None = None) -> Path:
+    """Write formulas/<id>.tex, mhasym-notation.sty, notes.tex and slides.tex into ``out``
+    (and their PDFs with ``pdf=True``). Returns the folder.
+
+    ``results`` ({id: CheckResult}) are checks already run, e.g. by the site build; the others run now.
+    """
+    if lang not in WORDS:
+        raise MhasymError(f"unknown language {lang!r}; use 'en' or 'zh'")
+    out = _target(out)
+    if pdf and shutil.which("pdflatex") is None:
+        raise MhasymError(f"pdflatex not found; install TeX Live: {TEX_INSTALL}")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        work = Path(tempfile.mkdtemp(prefix=".mhasym-export-", dir=out.parent))
+    except OSError as exc:
+        raise MhasymError(f"cannot write to {out}: {exc.strerror}") from None
+    try:
+        from mhasym.catalog.mutants import checked
+
+        results = {f.id: (results or {}).get(f.id) or checked(f) for f in catalog.formulas()}
+        failed = [r.summary() for r in results.values() if not r.passed]
+        if failed:
+            raise MhasymError(f"a check failed, nothing exported: {failed[0]}")
+        (work / "formulas").mkdir()
+        for f in catalog.formulas():
+            (work / "formulas" / f"{f.id}.tex").write_text(snippet(f, lang), encoding="utf-8")
+        (work / f"{STY}.sty").write_text(sty(), encoding="utf-8")
+        (work / "notes.tex").write_text(notes(lang, results), encoding="utf-8")
+        (work / "slides.tex").write_text(slides(lang), encoding="utf-8")
+        if pdf:
+            for name in ("notes", "slides"):
+                compile_pdf(work, name)
+                for extra in ("aux", "log", "nav", "out", "snm", "toc"):
+                    (work / f"{name}.{extra}").unlink(missing_ok=True)
+        if not out.exists():
+            work.rename(out)
+        else:
+            for item in work.iterdir():
+                target = out / item.name
+                if target.is_dir() and not target.is_symlink():
+                    shutil.rmtree(target)
+                elif target.exists():
+                    target.unlink()
+                item.rename(target)
+            work.rmdir()
+    except OSError as exc:
+        shutil.rmtree(work, ignore_errors=True)
+        raise MhasymError(f"cannot write to {out}: {exc.strerror}") from None
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    return out

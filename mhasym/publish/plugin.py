@@ -1,0 +1,366 @@
+"""The MkDocs plugin of the mhasym site (``plugins: - mhasym`` in ``mkdocs.yml``).
+
+- Formulas come from the catalog: a ```` ```formula ```` fence with one id per line (several ids are
+  shown side by side) and inline `` `#!m id-or-symbol` ``. Unknown ids, failing checks, math typed by
+  hand and images from outside servers stop the build, with the page named.
+- Each formula carries its check mark (what its check compared, sizes, seed, max error, the wrong
+  versions it kills; run during this build) and a "copy LaTeX" button with the catalog's TeX.
+- Math is rendered at build time by KaTeX (:mod:`mhasym.publish.katex`) on every page, notebook pages
+  included; KaTeX's CSS and fonts are served from the site.
+- Figures are drawn by :mod:`mhasym.publish.figures`; the lecture notes and slides
+  (:mod:`mhasym.publish.notes`) are compiled with pdflatex and offered for download with a zip of the LaTeX.
+
+Options: ``checks: all`` (run every check and its mutants; ``none`` shows formulas without marks, for a
+quick preview) and ``downloads: true`` (``false`` skips the PDFs and the zip).
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import re
+import tempfile
+import zipfile
+from pathlib import Path
+from xml.etree import ElementTree as etree
+
+import mkdocs.utils
+from markdown.extensions import Extension
+from markdown.preprocessors import Preprocessor
+from markdown.util import AtomicString
+from mkdocs.config import config_options
+from mkdocs.exceptions import PluginError
+from mkdocs.plugins import BasePlugin
+from mkdocs.structure.files import File
+from pymdownx.superfences import SuperFencesException
+
+import mhasym
+from mhasym.catalog import registry as catalog
+from mhasym.catalog.mutants import checked
+from mhasym.publish import blocks, figures
+from mhasym.publish.katex import KaTeX
+from mhasym.publish.words import WORDS
+
+log = logging.getLogger("mkdocs.plugins.mhasym")
+
+
+class FormulaError(SuperFencesException, PluginError):
+    """Stops the build (SuperFences would swallow an ordinary exception)."""
+
+
+FENCE = re.compile(r"^(?P<indent>[ \t]*)```(?P<kind>formula|notation|checks)\s*$")
+INLINE = re.compile(r"`#!m\s+([^`]+?)\s*`")
+HAND_MATH = re.compile(r"\$|\\\(|\\\[|\\begin")
+OUTSIDE = re.compile(r"!\[[^\]]*\]\(\s*(https?:)?//|<(img|script|iframe)[^>]*\bsrc=[\"']?(https?:)?//", re.I)
+OUTSIDE_URL = re.compile(r"(https?:)?//")
+NOTEBOOK_MATH = re.compile(r"^\s*\$\$?(?P<tex>.*?)\$?\$\s*$", re.S)
+
+# KaTeX CSS classes and the font files they use: the fonts a page needs are preloaded, so they
+# download alongside the CSS instead of after layout.
+FONT_CLASSES = {
+    "KaTeX_Main-Regular": ["katex"],
+    "KaTeX_Math-Italic": ["mathnormal"],
+    "KaTeX_Main-Italic": ["mathit"],
+    "KaTeX_Main-Bold": ["mathbf", "textbf"],
+    "KaTeX_AMS-Regular": ["amsrm", "mathbb", "textbb"],
+    "KaTeX_Size1-Regular": ["size1", "delim-size1", "small-op"],
+    "KaTeX_Size2-Regular": ["size2", "large-op"],
+    "KaTeX_Size3-Regular": ["size3"],
+    "KaTeX_Size4-Regular": ["size4", "delim-size4"],
+    "KaTeX_Caligraphic-Regular": ["mathcal"],
+}
+
+
+def scan(markdown: str, page_name: str) -> list:
+    """Every problem of a page's Markdown, each as ``page:line: what``."""
+    problems, inside, kind = [], False, None
+    known = {f.id for f in catalog.formulas()}
+    for number, line in enumerate(markdown.splitlines(), 1):
+        m = FENCE.match(line)
+        if m and not inside:
+            inside, kind = True, m["kind"]
+            continue
+        if inside and line.strip().startswith("```"):
+            inside = False
+            continue
+        if inside:
+            if kind == "formula" and line.strip():
+                problems += [f"{page_name}:{number}: unknown formula id {fid!r}" for fid in line.split()
+                             if fid not in known]
+            continue
+        if line.lstrip().startswith("```"):
+            inside, kind = True, "code"
+            continue
+        for name in INLINE.findall(line):
+            try:
+                catalog.inline(name)
+            except mhasym.MhasymError:
+                problems.append(f"{page_name}:{number}: unknown formula id or symbol {name!r}")
+        text = INLINE.sub("", re.sub(r"`[^`]*`", "", line))
+        if HAND_MATH.search(text):
+            problems.append(f"{page_name}:{number}: math typed by hand (use a formula marker): {line.strip()[:60]}")
+        if OUTSIDE.search(text):
+            problems.append(f"{page_name}:{number}: image or script from an outside server: {line.strip()[:60]}")
+    return problems
+
+
+class _DocstringPreprocessor(Preprocessor):
+    """Docstrings on the API page: doctest examples become Python console blocks, Sphinx roles
+    (``:func:`x```) become code."""
+
+    ROLE = re.compile(r":(?:class|func|meth|mod|data|attr|exc):`~?([^`]+)`")
+
+    def run(self, lines):
+        out, block = [], []
+        for line in lines + [""]:
+            if line.lstrip().startswith(">>>") or (block and line.strip()):
+                block.append(line.strip())
+                continue
+            if block:
+                out += ["", "```pycon", *block, "```", ""]
+                block = []
+            out.append(self.ROLE.sub(r"`\1`", line))
+        return out[:-1]
+
+
+class DocstringExtension(Extension):
+    def extendMarkdown(self, md):
+        md.preprocessors.register(_DocstringPreprocessor(md), "mhasym-docstrings", 30)
+
+
+class MhasymPlugin(BasePlugin):
+    """Formulas from the catalog with their checks, math by KaTeX at build time, figures and notes."""
+
+    config_scheme = (
+        ("checks", config_options.Choice(("all", "none"), default="all")),
+        ("downloads", config_options.Type(bool, default=True)),
+    )
+
+    def __init__(self):
+        self.results = {}  # formula id -> check result (with its mutants), kept for the whole process
+        self.downloads = {}  # uri -> bytes of the notes, slides and zips, made once per process
+        self.page = None
+        self.lang = "en"
+        self.folder = None  # a temporary folder for generated files, removed after each build
+        self.katex = None
+
+    # Configuration
+
+    def on_config(self, config):
+        # mkdocs-static-i18n re-creates every file as a plain MkDocs file; unless .ipynb counts as a
+        # documentation page, notebooks are copied as raw JSON and the build still passes.
+        if ".ipynb" not in mkdocs.utils.markdown_extensions:
+            mkdocs.utils.markdown_extensions = (*mkdocs.utils.markdown_extensions, ".ipynb")
+        fences = config["mdx_configs"].setdefault("pymdownx.superfences", {}).setdefault("custom_fences", [])
+        fences[:] = [f for f in fences if f.get("name") not in ("formula", "notation", "checks")]
+        for name in ("formula", "notation", "checks"):
+            fences.append({"name": name, "class": "mhasym", "format": self.fence_format})
+        inlines = config["mdx_configs"].setdefault("pymdownx.inlinehilite", {}).setdefault("custom_inline", [])
+        inlines[:] = [f for f in inlines if f.get("name") != "m"]
+        inlines.append({"name": "m", "class": "mhasym", "format": self.inline_format})
+        if not any(isinstance(e, DocstringExtension) for e in config["markdown_extensions"]):
+            config["markdown_extensions"].append(DocstringExtension())
+        root = Path(config.config_file_path).resolve().parent if config.config_file_path else Path.cwd()
+        # npm's folder beside mkdocs.yml, or else beside the mhasym package (a checkout of this project)
+        candidates = [root / "node_modules", Path(mhasym.__file__).resolve().parents[1] / "node_modules"]
+        self.node_modules = next((c for c in candidates if (c / "katex").is_dir()), candidates[0])
+        if self.katex is None:
+            self.katex = KaTeX(self.node_modules)
+        return config
+
+    # Checks and generated files
+
+    def result(self, f):
+        """The check of ``f``, run once per process; a failure stops the build, naming the page."""
+        if self.config["checks"] == "none":
+            return None
+        if f.id not in self.results:
+            self.results[f.id] = checked(f)
+        result = self.results[f.id]
+        if not result.passed:
+            raise FormulaError(f"{self._page_name()}: check of formula {f.id!r} failed: {result.summary()}")
+        return result
+
+    def on_files(self, files, config):
+        """Run every check (the notes need them), then add figures, KaTeX's CSS and fonts and the downloads.
+
+        Generated files are written to a temporary folder: mkdocs-static-i18n needs a real source path.
+        """
+        katex_dist = self.node_modules / "katex" / "dist"
+        if not katex_dist.is_dir():
+            raise PluginError(f"KaTeX is not installed: {katex_dist} is missing (run `npm ci`)")
+        if self.config["checks"] == "all":
+            for f in catalog.formulas():
+                if f.id not in self.results:
+                    self.results[f.id] = checked(f)
+                if not self.results[f.id].passed:
+                    pages = [p.src_uri for p in files.documentation_pages() if p.abs_src_path and
+                             f.id in Path(p.abs_src_path).read_text(encoding="utf-8", errors="replace")]
+                    raise PluginError(f"{', '.join(pages) or 'the lecture notes'}: check of formula {f.id!r} "
+                                      f"failed: {self.results[f.id].summary()}")
+        generated = {}
+        for lang, suffix in (("en", ""), ("zh", "-zh")):  # Chinese pages link figures/NAME-zh.svg
+            for name, svg in figures.all_figures(lang).items():
+                generated[f"figures/{name}{suffix}.svg"] = svg.encode()
+        for path in [katex_dist / "katex.min.css"] + sorted((katex_dist / "fonts").glob("*.woff2")):
+            generated["assets/katex/" + path.relative_to(katex_dist).as_posix()] = path.read_bytes()
+        if self.config["downloads"]:
+            generated.update(self._downloads())
+        if self.folder is None:
+            self.folder = tempfile.TemporaryDirectory(prefix="mhasym-site-")
+        for uri, content in generated.items():
+            target = Path(self.folder.name) / uri
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(content)
+            old = files.get_file_from_path(uri)
+            if old is not None:
+                files.remove(old)
+            files.append(File.generated(config, uri, abs_src_path=str(target)))
+        return files
+
+    def _downloads(self) -> dict:
+        """Lecture notes and slides (PDF) and a zip of the LaTeX, in both languages."""
+        if not self.downloads:
+            from mhasym.publish.notes import export_latex
+
+            with tempfile.TemporaryDirectory(prefix="mhasym-notes-") as work:
+                for lang in ("en", "zh"):
+                    folder = Path(work) / lang
+                    try:
+                        export_latex(folder, lang, pdf=True, results=self.results)
+                    except mhasym.MhasymError as exc:
+                        raise PluginError(f"lecture notes ({lang}): {exc}") from None
+                    archive = io.BytesIO()
+                    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as z:
+                        for path in sorted(folder.rglob("*")):
+                            if path.is_file() and path.suffix != ".pdf":
+                                z.write(path, f"mhasym-latex-{lang}/{path.relative_to(folder).as_posix()}")
+                    self.downloads[f"downloads/mhasym-latex-{lang}.zip"] = archive.getvalue()
+                    for name in ("notes", "slides"):
+                        self.downloads[f"downloads/mhasym-{name}-{lang}.pdf"] = (folder / f"{name}.pdf").read_bytes()
+        return self.downloads
+
+    # Pages: markers validated, then rendered
+
+    def _page_name(self) -> str:
+        return self.page.file.src_uri if self.page is not None else "?"
+
+    def on_page_markdown(self, markdown, page, config, files):
+        self.page = page
+        lang = getattr(page.file, "locale", None) or config["theme"]["language"] or "en"
+        self.lang = lang if lang in WORDS else "en"
+        problems = scan(markdown, page.file.src_uri)
+        if problems:
+            raise PluginError("; ".join(problems))
+        return markdown
+
+    def _formula(self, fid: str):
+        try:
+            return mhasym.formula(fid)
+        except mhasym.MhasymError as exc:
+            raise FormulaError(f"{self._page_name()}: {exc}") from None
+
+    def fence_format(self, source, language, css_class, options, md, **kwargs):
+        if language == "notation":
+            return blocks.notation_table(self.lang)
+        if language == "checks":
+            if self.config["checks"] == "none":
+                return ""
+            return blocks.checks_table({f.id: self.result(f) for f in catalog.formulas()}, self.lang)
+        ids = source.split()
+        if not ids:
+            raise FormulaError(f"{self._page_name()}: empty formula marker")
+        html = "".join(blocks.formula_html(f, self.result(f), self.lang) for f in map(self._formula, ids))
+        return html if len(ids) == 1 else f'<div class="mhasym-side-by-side">{html}</div>'
+
+    def inline_format(self, src, language, class_name, md):
+        try:
+            tex = catalog.inline(src.strip())
+        except mhasym.MhasymError as exc:
+            raise FormulaError(f"{self._page_name()}: {exc}") from None
+        el = etree.Element("span", {"class": "mhasym-math", "data-display": "0", "data-search-exclude": ""})
+        el.text = AtomicString(tex)
+        return el
+
+    def on_page_content(self, content, page, config, files):
+        """Math to HTML with KaTeX; mkdocs-jupyter's MathJax set-up and outside scripts removed; a notebook's
+        math typed by hand or an outside image stops the build."""
+        from bs4 import BeautifulSoup, Comment
+
+        soup = BeautifulSoup(content, "html.parser")
+        for comment in soup.find_all(string=lambda s: isinstance(s, Comment) and "Load mathjax" in s):
+            node = comment
+            while node is not None:  # everything up to mkdocs-jupyter's closing comment
+                following = node.next_sibling
+                done = isinstance(node, Comment) and "End of mathjax configuration" in node
+                node.extract()
+                node = None if done else following
+        for script in soup.find_all("script"):
+            src = script.get("src", "")
+            if "mathjax" in src.lower() or script.get("type") == "text/x-mathjax-config" or src.startswith("http"):
+                script.decompose()
+        targets = [(el, el.get_text(), el.get("data-display") == "1") for el in soup.select(".mhasym-math")]
+        for el in soup.select(".jp-RenderedLatex"):
+            m = NOTEBOOK_MATH.match(el.get_text())
+            if not m:
+                raise PluginError(f"{page.file.src_uri}: notebook output is not a formula: {el.get_text()[:60]!r}")
+            targets.append((el, m["tex"].strip(), True))
+        for el in soup.find_all(["img", "script", "iframe"]):
+            url = el.get("src") or ""
+            if OUTSIDE_URL.match(url):
+                raise PluginError(f"{page.file.src_uri}: {el.name} from an outside server: {url}")
+        for el in soup.select(".jp-RenderedMarkdown"):
+            if HAND_MATH.search(el.get_text()):
+                raise PluginError(f"{page.file.src_uri}: math typed by hand in a notebook markdown cell: "
+                                  f"{el.get_text().strip()[:60]!r}")
+        try:
+            answers = self.katex.render([(tex, display) for _, tex, display in targets])
+        except mhasym.MhasymError as exc:
+            raise PluginError(f"{page.file.src_uri}: {exc}") from None
+        for (el, tex, display), answer in zip(targets, answers):
+            if "error" in answer:
+                raise PluginError(f"{page.file.src_uri}: KaTeX cannot render {tex[:60]!r}: {answer['error']}")
+            el.clear()
+            el.append(BeautifulSoup(answer["html"], "html.parser"))
+            el["role"] = "math"
+            el["aria-label"] = tex
+            el["data-search-exclude"] = ""
+            el["class"] = el.get("class", []) + ["mhasym-rendered"]
+        return str(soup)
+
+    def on_post_page(self, output, page, config):
+        """Preload the KaTeX fonts the page uses; drop the per-page ``<link rel=alternate>`` that
+        mkdocs-static-i18n adds (Material fetches a sitemap.xml next to each, a 404 on every page; the
+        visible language switch stays)."""
+        from bs4 import BeautifulSoup
+
+        soup = BeautifulSoup(output, "html.parser")
+        for link in soup.find_all("link", rel="alternate", hreflang=True):
+            link.decompose()
+        css = soup.find("link", rel="stylesheet", href=lambda h: h and h.endswith("assets/katex/katex.min.css"))
+        if css is not None and soup.select_one(".katex") is not None:
+            base = css["href"][: -len("katex.min.css")] + "fonts/"
+            for name, classes in FONT_CLASSES.items():
+                if any(soup.select_one(f".{c}") is not None for c in classes):
+                    css.insert_before(soup.new_tag("link", rel="preload", href=f"{base}{name}.woff2", attrs={
+                        "as": "font", "type": "font/woff2", "crossorigin": ""}))
+        return str(soup)
+
+    # End of a build
+
+    def on_post_build(self, config):
+        """Each language's build ends here: the KaTeX process and the temporary folder go."""
+        self.close()
+
+    def on_build_error(self, error):
+        self.close()
+
+    def on_shutdown(self):
+        self.close()
+
+    def close(self):
+        if self.katex is not None:
+            self.katex.close()
+        if self.folder is not None:
+            self.folder.cleanup()
+            self.folder = None

@@ -1,0 +1,89 @@
+"""The words of the interface, in English and Chinese: one table for the site, the notes and slides,
+and the figures, and the words in which a check result is told.
+
+>>> WORDS["zh"]["checked"]
+'已验证'
+>>> mutant_words("en", 9, 9)
+'kills 9 of 9 wrong versions'
+"""
+
+from __future__ import annotations
+
+WORDS = {
+    "en": {
+        # the site's formula blocks and tables
+        "checked": "checked", "rejected": "rejected by the checks", "copy": "copy LaTeX", "copied": "copied",
+        "wrong": "wrong", "symbol": "symbol", "shape": "shape", "meaning": "meaning", "formulas": "formulas",
+        "section": "section", "kinds": "checks",
+        # the notes and slides
+        "title": "Multi-head attention and the Transformer", "subtitle": "Formulas generated and checked by mhasym",
+        "notation": "Notation and conventions", "slides": "Multi-head attention",
+        # a check result
+        "numeric": "compared with numbers", "shape_check": "shape check", "identity": "proven by SymPy",
+        "caught": "wrong version caught", "seed": "seed", "max_error": "max error",
+        # the figures
+        "input": "input X", "head": "head", "concat": "Concat", "output": "output", "encoder": "Encoder",
+           "decoder": "Decoder", "embedding": "Embedding", "positional": "Positional encoding",
+           "self_attn": "Multi-head self-attention", "masked_attn": "Masked multi-head self-attention",
+           "cross_attn": "Attention over the encoder output", "ffn": "Feed-forward",
+           "addnorm": "Add &amp; LayerNorm", "linear": "Linear + softmax", "inputs": "source tokens",
+           "outputs": "target tokens (shifted right)", "top_left": "causal, top-left", "bottom_right":
+           "causal, bottom-right", "query": "query i", "key": "key j", "position": "position",
+           "dimension": "column of the encoding", "allowed": "may attend", "blocked": "masked (minus infinity)",
+           "weights": "attention weights of head", "probabilities": "output probabilities",
+    },
+    "zh": {
+        "checked": "已验证", "rejected": "被验证拒绝", "copy": "复制 LaTeX", "copied": "已复制",
+        "wrong": "错误写法", "symbol": "符号", "shape": "形状", "meaning": "含义", "formulas": "公式数",
+        "section": "章节", "kinds": "验证",
+        "title": "多头注意力与 Transformer", "subtitle": "由 mhasym 生成并验证的公式",
+        "notation": "符号与约定", "slides": "多头注意力",
+        "numeric": "数值比对", "shape_check": "形状检查", "identity": "SymPy 证明", "caught": "错误写法被检出",
+        "seed": "随机种子", "max_error": "最大误差",
+        "input": "输入 X", "head": "头", "concat": "拼接 Concat", "output": "输出", "encoder": "编码器",
+           "decoder": "解码器", "embedding": "词嵌入 Embedding", "positional": "位置编码",
+           "self_attn": "多头自注意力", "masked_attn": "带掩码的多头自注意力",
+           "cross_attn": "对编码器输出的多头注意力", "ffn": "前馈网络", "addnorm": "残差相加 &amp; 层标准化",
+           "linear": "线性层 + softmax", "inputs": "源序列词元", "outputs": "目标序列词元（右移一位）",
+           "top_left": "因果掩码，左上对齐", "bottom_right": "因果掩码，右下对齐", "query": "查询 i",
+           "key": "键 j", "position": "位置", "dimension": "编码的列", "allowed": "可以关注",
+           "blocked": "屏蔽（负无穷）", "weights": "注意力权重，头", "probabilities": "输出概率",
+    },
+}
+
+_KINDS = {"numeric": "numeric", "shape": "shape_check", "identity": "identity", "caught": "caught"}
+
+
+def kind_name(result, lang: str) -> str:
+    """The kind of a check in words: "compared with numbers", "数值比对", ..."""
+    key = _KINDS.get(result.kind)
+    return WORDS[lang][key] if key else result.kind
+
+
+def mutant_words(lang: str, killed: int, built: int, equivalent: int = 0, mistake: bool = False) -> str:
+    """How many wrong versions (mutants) a check kills, in words: "kills 9 of 9 wrong versions"."""
+    if mistake:
+        if lang == "en":
+            return ("given its right formula instead, the check no longer reports a mistake" if killed == built
+                    else "given its right formula, the check still reports a mistake")
+        return "换成正确公式后，检查不再报错" if killed == built else "换成正确公式后，检查仍然报错"
+    if lang == "en":
+        return f"kills {killed} of {built} wrong versions" + (
+            f" ({equivalent} more proven equal to the formula)" if equivalent else "")
+    return f"检出 {killed}/{built} 个错误版本" + (f"（另有 {equivalent} 个经 SymPy 证明与原式等价）" if equivalent else "")
+
+
+def facts(result, lang: str, mutants: bool = True) -> list:
+    """A check result's sizes, seed, max error, detail and (``mutants``) kill count, as plain-text parts."""
+    w, parts = WORDS[lang], []
+    if result.sizes:
+        parts.append(", ".join(f"{k} = {v}" for k, v in result.sizes.items()))
+    if result.seed is not None:
+        parts.append(f"{w['seed']} {result.seed}")
+    if result.max_error is not None:
+        parts.append(f"{w['max_error']} {result.max_error:.1e}")
+    if result.detail:
+        parts.append(result.detail)
+    if mutants and result.mutants is not None:
+        parts.append(mutant_words(lang, *result.mutants, mistake=result.kind == "caught"))
+    return parts
