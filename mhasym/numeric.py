@@ -241,22 +241,31 @@ def _attention_params(p, block: str, d_model: int):
     return [*w_q, *w_k, *w_v, w_o], (h, d_k, w_v.shape[2])
 
 
-def _layer_params(p, d_model: int, blocks, norms: int):
+def _layer_params(p, d_model: int, decoder: bool):
+    """The arrays of ``p``, checked, in the order of :func:`mhasym.model.transformer.parameter_layout`,
+    and each attention block's (h, d_k, d_v)."""
     if not isinstance(p, dict):
         raise MhasymError(f"p must be a dict of layer parameters, got {type(p).__name__}")
-    values, heads = [], []
-    for block in blocks:
-        v, dims = _attention_params(p, block, d_model)
-        values += v
+    found, heads = {}, []
+    for block in transformer.ATTENTION_BLOCKS[decoder]:
+        (*per_head, w_o), dims = _attention_params(p, block, d_model)
+        h = dims[0]
+        for n, (field, _) in enumerate(transformer.ATTENTION_WEIGHTS):
+            found.update({(block, field, k): per_head[n * h + k] for k in range(h)})
+        found[(block, "w_o")] = w_o
         heads.append(dims)
     w_1 = _param(p, ("ffn", "w_1"), (d_model, None))
     d_ff = w_1.shape[1]
-    ffn = [w_1, _vector_param(p, ("ffn", "b_1"), d_ff), _param(p, ("ffn", "w_2"), (d_ff, d_model)),
-           _vector_param(p, ("ffn", "b_2"), d_model)]
-    norm = []
-    for k in range(1, norms + 1):
-        norm += [_vector_param(p, (f"norm_{k}", "gamma"), d_model), _vector_param(p, (f"norm_{k}", "beta"), d_model)]
-    return values, ffn, norm, heads
+    found.update({("ffn", "w_1"): w_1, ("ffn", "b_1"): _vector_param(p, ("ffn", "b_1"), d_ff),
+                  ("ffn", "w_2"): _param(p, ("ffn", "w_2"), (d_ff, d_model)),
+                  ("ffn", "b_2"): _vector_param(p, ("ffn", "b_2"), d_model)})
+    for k in range(1, 4 if decoder else 3):
+        for field in ("gamma", "beta"):
+            found[(f"norm_{k}", field)] = _vector_param(p, (f"norm_{k}", field), d_model)
+    if decoder and heads[0] != heads[1]:
+        raise MhasymError(f"p['cross_attn'] needs (h, d_k, d_v) = {heads[0]} like p['self_attn'], got {heads[1]}")
+    layout = transformer.parameter_layout(heads[0][0], decoder)
+    return [found[path] for path, _, _ in layout], heads[0]
 
 
 @lru_cache(maxsize=32)
@@ -264,8 +273,7 @@ def _encoder(h: int, norm: str):
     s = transformer.Sizes.of(h=h)
     X = s.X("X", s.n)
     expr = transformer.encoder_layer(s, X, norm)
-    args = [X, *attention.weights(s.attention(s.n, s.n)), *s.ffn_weights(),
-            *s.norm_weights(1), *s.norm_weights(2), s.d_k, transformer.epsilon()]
+    args = [X, *transformer.layer_symbols(s), s.d_k, transformer.epsilon()]
     return compile_function(args, expr, "encoder_layer")
 
 
@@ -278,8 +286,8 @@ def encoder_layer(x, p, norm: str = "post", eps=1e-5) -> np.ndarray:
     """Self-attention and feed-forward, each with residual + LayerNorm ("post": the paper, or "pre")."""
     eps = _layer_options(norm, eps)
     x = _array("x", x)
-    attn, ffn, norms, [(h, d_k, _)] = _layer_params(p, x.shape[1], ["self_attn"], 2)
-    return _encoder(h, norm)(x, *attn, *ffn, *norms, d_k, eps)
+    values, (h, d_k, _) = _layer_params(p, x.shape[1], decoder=False)
+    return _encoder(h, norm)(x, *values, d_k, eps)
 
 
 @lru_cache(maxsize=32)
@@ -288,9 +296,7 @@ def _decoder(h: int, norm: str):
     Y, memory = s.X("Y", s.n), notation.matrix("memory", s.m, s.d_model)
     M = notation.matrix("M", s.n, s.n)
     expr = transformer.decoder_layer(s, Y, memory, norm, mask=M)
-    args = [Y, memory, *attention.weights(s.attention(s.n, s.n)), *attention.weights(s.attention(s.n, s.m), "x"),
-            *s.ffn_weights(), *s.norm_weights(1), *s.norm_weights(2), *s.norm_weights(3),
-            M, s.d_k, transformer.epsilon()]
+    args = [Y, memory, *transformer.layer_symbols(s, decoder=True), M, s.d_k, transformer.epsilon()]
     return compile_function(args, expr, "decoder_layer")
 
 
@@ -300,9 +306,7 @@ def decoder_layer(y, memory, p, norm: str = "post", eps=1e-5) -> np.ndarray:
     eps = _layer_options(norm, eps)
     y, memory = _array("y", y), _array("memory", memory)
     _expect("memory", "columns", memory.shape[1], y.shape[1], "d_model")
-    attn, ffn, norms, dims = _layer_params(p, y.shape[1], ["self_attn", "cross_attn"], 3)
-    if dims[0] != dims[1]:
-        raise MhasymError(f"p['cross_attn'] needs (h, d_k, d_v) = {dims[0]} like p['self_attn'], got {dims[1]}")
-    (h, d_k, _), n = dims[0], y.shape[0]
+    values, (h, d_k, _) = _layer_params(p, y.shape[1], decoder=True)
+    n = y.shape[0]
     mask = _additive_mask(causal_mask(n, n), n, n)
-    return _decoder(h, norm)(y, memory, *attn, *ffn, *norms, mask, d_k, eps)
+    return _decoder(h, norm)(y, memory, *values, mask, d_k, eps)

@@ -14,7 +14,7 @@ from mhasym.model import notation
 from mhasym.catalog.registry import formulas
 from mhasym.model.expressions import Relation
 from mhasym.catalog.mistakes import MISTAKES
-from mhasym.catalog.mutants import equivalent, mutants, score
+from mhasym.catalog.mutants import cached_score, equivalent, mutants, score
 
 IDS = [f.id for f in formulas()]
 RIGHT_IDS = [f.id for f in formulas() if f.right is None]
@@ -148,7 +148,7 @@ def test_mutants_are_killed_or_proven_equivalent(wide):
     built = killed = 0
     unexplained = []
     for f in formulas():
-        s = score(f, wide)
+        s = score(f, wide) if wide else cached_score(f)  # the cache is what the site and the notes show
         built, killed = built + s.built, killed + s.killed
         unexplained += [(f.id, m.rule, m.where) for m in s.survived]
         for m in s.equivalent:

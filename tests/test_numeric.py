@@ -119,3 +119,34 @@ def test_numeric_does_not_call_the_reference():
     names = {a.name for node in ast.walk(tree) if isinstance(node, (ast.Import, ast.ImportFrom))
              for a in node.names}
     assert "reference" not in names
+
+
+@pytest.mark.parametrize("decoder", [False, True])
+def test_every_place_of_the_parameter_layout_is_read_by_both_implementations(decoder):
+    """Changing any one entry named by the layout changes the reference's layer, and numeric follows."""
+    import copy
+
+    from mhasym.catalog.checks import LAYER_SIZES, layer_parameters
+    from mhasym.model import transformer
+
+    g = np.random.default_rng(7)
+    x, memory = g.normal(size=(4, LAYER_SIZES["d_model"])), g.normal(size=(6, LAYER_SIZES["d_model"]))
+    p = layer_parameters(decoder=decoder)
+
+    def run(module, params):
+        if decoder:
+            return module.decoder_layer(x, memory, params)
+        return module.encoder_layer(x, params)
+
+    before = run(reference, p)
+    layout = transformer.parameter_layout(LAYER_SIZES["h"], decoder)
+    assert len({path for path, _, _ in layout}) == len(layout)
+    for path, key, index in layout:
+        q = copy.deepcopy(p)
+        node = q
+        for part in path[:-1]:
+            node = node[part]
+        node[path[-1]] = node[path[-1]] + 0.5 * g.normal(size=np.shape(node[path[-1]]))  # not a constant: LayerNorm removes those
+        after = run(reference, q)
+        assert np.abs(after - before).max() > 1e-6, (path, key, index)
+        assert np.abs(run(numeric, q) - after).max() < 1e-10, (path, key, index)

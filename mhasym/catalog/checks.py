@@ -11,7 +11,7 @@ matrices or arrays. An identity check proves an equation with SymPy.
 >>> r.passed, r.max_error
 (True, 0.0)
 >>> compare_arrays("demo", "x vs y", np.ones((2, 3)), np.ones((3, 2))).summary()
-'demo: FAILED numeric x vs y, shapes differ, (2, 3) != (3, 2)'
+'demo: FAILED numeric x vs y; shapes differ, (2, 3) != (3, 2)'
 """
 
 from __future__ import annotations
@@ -50,22 +50,29 @@ class CheckResult:
         return self.passed
 
 
-    def summary(self) -> str:
-        """One line: id, status, what was compared, sizes, seed, max error, detail."""
-        extras = []
+    def parts(self, seed: str = "seed", max_error: str = "max error", mutants=None) -> list:
+        """Sizes, seed, max error, detail and the kill count (``mutants(killed, built, equal)`` words it)
+        as plain-text parts; the site, the notes and :meth:`summary` write them in their own way."""
+        parts = []
         if self.sizes:
-            extras.append("at " + " ".join(f"{k}={v}" for k, v in self.sizes.items()))
+            parts.append(", ".join(f"{k} = {v}" for k, v in self.sizes.items()))
         if self.seed is not None:
-            extras.append(f"seed {self.seed}")
+            parts.append(f"{seed} {self.seed}")
         if self.max_error is not None:
-            extras.append(f"max error {self.max_error:.1e}")
+            parts.append(f"{max_error} {self.max_error:.1e}")
         if self.detail:
-            extras.append(self.detail)
-        if self.mutants is not None:
-            killed, built, same = self.mutants
-            extras.append(f"mutants killed {killed}/{built}" + (f", {same} proven equal" if same else ""))
+            parts.append(self.detail)
+        if mutants is not None and self.mutants is not None:
+            parts.append(mutants(*self.mutants))
+        return parts
+
+    def summary(self) -> str:
+        """One line of plain text: id, status, what was compared, sizes, seed, max error, detail."""
+        def killed(k, built, same):
+            return f"mutants killed {k}/{built}" + (f", {same} proven equal" if same else "")
+
         status = "ok" if self.passed else "FAILED"
-        return f"{self.id}: {status} {self.kind} {self.compared}" + "".join(", " + e for e in extras)
+        return f"{self.id}: {status} {self.kind} {self.compared}" + "".join("; " + p for p in self.parts(mutants=killed))
 
     def as_dict(self) -> dict:
         return {
@@ -253,30 +260,35 @@ def attention_bindings(x: dict) -> Inputs:
     }, {"epsilon": EPSILON})
 
 
-def block_table(block: dict) -> dict:
-    """The symbols of one attention block's weights, in the layout of :func:`layer_parameters`."""
-    return {"W_Q": _per_head(block["w_q"]), "W_K": _per_head(block["w_k"]), "W_V": _per_head(block["w_v"]),
-            "W_O": [block["w_o"]]}
+def layer_tables(p: dict) -> dict:
+    """A layer's parameters ``p`` as lookup tables of its symbols, by :func:`mhasym.model.transformer.parameter_layout`
+    (the one place that says which entry of ``p`` each symbol is): ``{"self_attn": {"W_Q": ...}, "cross_attn": ...,
+    "layer": {"W": ..., "b": ..., "gamma": ..., "beta": ...}}``."""
+    from mhasym.model import transformer
 
+    decoder = "cross_attn" in p
+    found = {}
+    for path, key, index in transformer.parameter_layout(len(p["self_attn"]["w_q"]), decoder):
+        value = p
+        for part in path:
+            value = value[part]
+        value = np.asarray(value)
+        group = path[0] if path[0].endswith("_attn") else "layer"
+        found.setdefault(group, {}).setdefault(key, {})[index] = value[None, :] if value.ndim == 1 else value
 
-def layer_table(p: dict) -> dict:
-    """The symbols of a layer's own parameters (W_1, b_1, W_2, b_2, gamma_k, beta_k): the one place that
-    says which entry of the layout of :func:`layer_parameters` each symbol is."""
-    ffn = p["ffn"]
-    norms = sorted(k for k in p if k.startswith("norm_"))
-    return {
-        "W": lambda i: [[ffn["w_1"], ffn["w_2"]][int(i) - 1]] if i in (1, 2) else [],
-        "b": lambda i: [[ffn["b_1"], ffn["b_2"]][int(i) - 1][None, :]] if i in (1, 2) else [],
-        "gamma": lambda i: [p[f"norm_{int(i)}"]["gamma"][None, :]] if f"norm_{i}" in norms else [],
-        "beta": lambda i: [p[f"norm_{int(i)}"]["beta"][None, :]] if f"norm_{i}" in norms else [],
-    }
+    def lookup(arrays):
+        if list(arrays) == [None]:
+            return [arrays[None]]
+        return lambda index: [arrays[int(index)]] if index is not None and int(index) in arrays else []
+
+    return {group: {key: lookup(arrays) for key, arrays in table.items()} for group, table in found.items()}
 
 
 def layer_bindings(x, memory, params, mask=None) -> Inputs:
     """Inputs of layer formulas: the sequences, an additive causal mask, and ``params`` (one layer's
     parameters, or a list, one per layer of a stack). The k-th MultiHead call of a layer takes
     ``self_attn`` (k = 1) or ``cross_attn`` (k = 2); FFN its ``ffn``; gamma_k, beta_k its ``norm_k``."""
-    stack = params if isinstance(params, list) else [params]
+    stack = [layer_tables(p) for p in (params if isinstance(params, list) else [params])]
     n = x.shape[0]
     causal = np.where(np.tril(np.ones((n, n), bool)), 0.0, -np.inf)
     top = {"X": [x], "Y": [x], "Q": [x], "memory": [memory], "M_causal": [causal], "M": [causal]}
@@ -289,16 +301,16 @@ def layer_bindings(x, memory, params, mask=None) -> Inputs:
                 return {}
             p = stack[k - 1]
         if not rest:
-            return {**top, **layer_table(p)}
+            return {**top, **p["layer"]}
         name, k = rest[0]
         if name == "MultiHead":
             block = ["self_attn", "cross_attn"][k - 1] if k <= 2 else None
-            return block_table(p[block]) if block in p else {}
+            return p.get(block, {})
         if name == "FFN":
-            return layer_table(p)
+            return p["layer"]
         return {}
 
-    return Inputs({**top, **layer_table(stack[0])}, {"epsilon": EPSILON}, layers)
+    return Inputs({**top, **stack[0]["layer"]}, {"epsilon": EPSILON}, layers)
 
 
 def run_formula(f, expr, sizes: dict, inputs, functions=None, args=None, defines=True):

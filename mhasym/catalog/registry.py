@@ -164,31 +164,30 @@ def formulas(section: str | None = None) -> list:
     return sorted(entries, key=lambda f: (sections.index(f.section), modules.index(f.module), ids.index(f.id)))
 
 
-def inline(name: str) -> str:
-    r"""LaTeX for an inline mention on a page: a formula id, or a symbol of :mod:`mhasym.model.notation`
-    (``d_k``, ``W_O``, ``W_Q:i`` for head i's W^Q, ``softmax``).
-
-    >>> inline("d_model"), inline("W_Q:i"), inline("W_O")
-    ('d_{\\text{model}}', 'W_{i}^{Q}', 'W^{O}')
-    """
+def marker(name: str):
+    """What a text marker ``[[name]]`` stands for: a formula of the catalog (by id) or a symbol of
+    :func:`mhasym.model.notation.symbol`."""
     from mhasym.model import notation
-    from mhasym.printing.latex import latex
 
     if name in _load():
-        return formula(name).latex
-    key, _, index = name.partition(":")
-    if key == "sqrt" and index:
-        return rf"\sqrt{{{inline(index)}}}"
-    if index == "sq":
-        return rf"{inline(key)}^{{2}}"
-    if notation.symbol_latex(key) is not None:
-        return notation.symbol_latex(key)
-    if key in notation.MATRICES:
-        index = (notation.scalar(index) if index in notation.SCALARS else int(index)) if index else None
-        return latex(notation.matrix(key, 1, 1, index))
-    if key in notation.OPERATORS:
-        return notation.OPERATORS[key]
-    raise MhasymError(f"unknown formula id or symbol {name!r}")
+        return formula(name)
+    try:
+        return notation.symbol(name)
+    except MhasymError:
+        raise MhasymError(f"unknown formula id or symbol {name!r}") from None
+
+
+def inline(name: str) -> str:
+    r"""LaTeX for an inline mention on a page: a formula id, or a symbol of :mod:`mhasym.model.notation`
+    (``d_k``, ``W_O``, ``W_Q:i`` for head i's W^Q, ``softmax``), printed by the package's printer.
+
+    >>> inline("d_model"), inline("W_Q:i"), inline("W_O"), inline("sqrt:d_k")
+    ('d_{\\text{model}}', 'W_{i}^{Q}', 'W^{O}', '\\sqrt{d_k}')
+    """
+    from mhasym.printing.latex import latex
+
+    found = marker(name)
+    return found.latex if isinstance(found, Formula) else latex(found)
 
 
 

@@ -50,18 +50,9 @@ class Text(Mapping):
 
 
 def plain_symbol(name: str) -> str:
-    """A marked symbol as plain text: ``W_Q:i`` -> ``W_i^Q``, ``sqrt:d_k`` -> ``sqrt(d_k)``."""
-    from mhasym.model import notation
+    """A marked symbol (or formula) as plain text: ``W_Q:i`` -> ``W^Q_i``, ``sqrt:d_k`` -> ``sqrt(d_k)``."""
+    from mhasym.catalog.registry import Formula, marker
+    from mhasym.printing.plain import plain
 
-    key, _, index = name.partition(":")
-    if key == "sqrt":
-        return f"sqrt({plain_symbol(index)})"
-    if index == "sq":
-        return f"{plain_symbol(key)}^2"
-    if key == "memory":
-        return "H_enc"
-    if key in notation.MATRICES:
-        base, sub, sup = notation.MATRICES[key]
-        base = re.sub(r"\\(?:mathrm|mathit|text)\{([^}]*)\}", r"\1", base).replace("\\", "")
-        return base + (f"_{index}" if index else "") + (f"^{sup.split(',')[0]}" if sup else "")
-    return name
+    found = marker(name)
+    return plain(found.expr if isinstance(found, Formula) else found)

@@ -91,19 +91,10 @@ class Sizes:
         return range(1, self.h + 1)
 
 def plain_name(expr) -> str:
-    """A short plain-text name for error messages: ``W^O``, ``W^Q_2``, ``operand``."""
-    if isinstance(expr, notation.NamedMatrix):
-        name = expr.key.replace("_", "^") if expr.key.startswith("W_") else expr.key
-        return name + (f"_{expr.index}" if expr.index is not None else "")
-    if isinstance(expr, Transpose):
-        return plain_name(expr.arg) + "^T"
-    if isinstance(expr, Softmax):
-        return "softmax(...)"
-    if isinstance(expr, MatAdd):
-        return f"the sum of {len(expr.args)} terms"
-    if isinstance(expr, MatMul):
-        return " ".join(plain_name(a) for a in expr.args)
-    return "operand"
+    """A short plain-text name for error messages: ``W^O``, ``W^Q_2``, ``X W^Q_1``."""
+    from mhasym.printing.plain import plain
+
+    return plain(expr)
 
 def product(a, b):
     """``a b`` as a matrix product, after checking that the inner sizes agree."""

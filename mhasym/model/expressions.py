@@ -173,6 +173,13 @@ class Space(Displayable, sp.Basic):
     shape = property(lambda self: self.args)
 
 
+class Dims(Displayable, sp.Basic):
+    """Sizes of a shape written with times signs: ``n \\times d_k`` (as in a table of symbols)."""
+
+    def __new__(cls, *sizes):
+        return sp.Basic.__new__(cls, *(sp.sympify(s) for s in sizes))
+
+
 class Shape(Displayable, sp.Basic):
     """A shape written as a pair: ``(2, 3h)``."""
 

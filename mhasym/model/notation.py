@@ -98,6 +98,15 @@ MATRICES = {
     "memory": ("H", r"\text{enc}", None),
 }
 
+# Plain-text spellings of the matrices whose LaTeX is not plain text (for the CLI, search text and
+# error messages); the others are written as their base letter.
+MATRIX_PLAIN = {
+    "X_kv": "X_kv", "M_causal": "M^causal", "M_pad": "M^pad", "W_Q": "W^Q", "W_K": "W^K", "W_V": "W^V",
+    "W_O": "W^O", "Wx_Q": "W^Q,cross", "Wx_K": "W^K,cross", "Wx_V": "W^V,cross", "Wx_O": "W^O,cross",
+    "gamma": "gamma", "beta": "beta", "PE": "PE", "Z_concat": "Z_concatenated", "normed": "X~",
+    "head": "head", "memory": "H_enc",
+}
+
 # Named functions, printed upright.
 OPERATORS = {
     "softmax": r"\operatorname{softmax}",
@@ -213,6 +222,49 @@ def matrix(name: str, rows, cols, index=None) -> NamedMatrix:
 def operator_latex(name: str) -> str:
     """The upright LaTeX name of a function such as ``softmax``."""
     return OPERATORS[name]
+
+
+class OperatorName(Displayable, sp.Basic):
+    """The name of a function (``softmax``, ``LayerNorm``) mentioned on its own, as in prose."""
+
+    def __new__(cls, name):
+        name = name.name if isinstance(name, Str) else name
+        if name not in OPERATORS:
+            raise MhasymError(f"unknown operator {name!r}; known: {', '.join(OPERATORS)}")
+        return sp.Basic.__new__(cls, Str(name))
+
+    @property
+    def name(self) -> str:
+        return self.args[0].name
+
+    def _latex(self, printer) -> str:
+        return OPERATORS[self.name]
+
+
+def symbol(name: str):
+    """The object that ``name`` stands for in a text marker: a size or scalar (``d_k``), a matrix
+    (``W_O``, ``W_Q:i`` for head i's, ``W:1``), an operator (``softmax``), ``sqrt:d_k`` or ``d_model:sq``.
+
+    >>> symbol("sqrt:d_k"), symbol("W_Q:i"), symbol("d_model:sq")
+    (sqrt(d_k), W_Q_i, d_model**2)
+    """
+    key, _, index = name.partition(":")
+    if key == "sqrt" and index:
+        return sp.sqrt(symbol(index))
+    if index == "sq":
+        return symbol(key) ** 2
+    if key in DIMENSIONS:
+        return dim(key)
+    if key in SCALARS:
+        return scalar(key)
+    if key in MATRICES:
+        if index and index not in SCALARS and not index.isdigit():
+            raise MhasymError(f"unknown index {index!r} of {key}")
+        number = (scalar(index) if index in SCALARS else int(index)) if index else None
+        return matrix(key, 1, 1, number)
+    if key in OPERATORS:
+        return OperatorName(key)
+    raise MhasymError(f"unknown symbol {name!r}")
 
 
 # Every symbol the site uses, with its shape (sizes by name) and its meaning.

@@ -52,6 +52,47 @@ class Sizes(attention.Sizes):
     def norm_weights(self, k: int):
         return notation.matrix("gamma", 1, self.d_model, k), notation.matrix("beta", 1, self.d_model, k)
 
+ATTENTION_BLOCKS = {False: ("self_attn",), True: ("self_attn", "cross_attn")}
+ATTENTION_WEIGHTS = (("w_q", "W_Q"), ("w_k", "W_K"), ("w_v", "W_V"))
+
+
+def parameter_layout(h: int, decoder: bool = False) -> list:
+    """Where each parameter of an encoder (or decoder) layer sits in the nested dict ``p`` that
+    :mod:`mhasym.numeric` and :mod:`mhasym.reference` take, and which symbol it is: a list of
+    ``(path, key, index)``. ``p["self_attn"]["w_q"][k]`` is ``W^Q_{k+1}`` of the self-attention block,
+    ``p["ffn"]["b_1"]`` is ``b_1``, ``p["norm_2"]["gamma"]`` is ``gamma_2``.
+
+    >>> parameter_layout(2)[:3]
+    [(('self_attn', 'w_q', 0), 'W_Q', 1), (('self_attn', 'w_q', 1), 'W_Q', 2), (('self_attn', 'w_k', 0), 'W_K', 1)]
+    """
+    out = []
+    for block in ATTENTION_BLOCKS[decoder]:
+        for field, key in ATTENTION_WEIGHTS:
+            out += [((block, field, k), key, k + 1) for k in range(h)]
+        out.append(((block, "w_o"), "W_O", None))
+    out += [(("ffn", "w_1"), "W", 1), (("ffn", "b_1"), "b", 1), (("ffn", "w_2"), "W", 2), (("ffn", "b_2"), "b", 2)]
+    for k in range(1, 4 if decoder else 3):
+        out += [((f"norm_{k}", "gamma"), "gamma", k), ((f"norm_{k}", "beta"), "beta", k)]
+    return out
+
+
+def layer_symbols(s: "Sizes", decoder: bool = False) -> list:
+    """The symbols of :func:`parameter_layout`, in its order, as the compiled layers take them
+    (the cross-attention block's weights are its own, ``W^{Q,cross}``, ...)."""
+    out = []
+    for path, key, index in parameter_layout(s.h, decoder):
+        block = "x" if path[0] == "cross_attn" else ""
+        if key in ("W_Q", "W_K", "W_V"):
+            out.append(s.W(key[-1], index, block))
+        elif key == "W_O":
+            out.append(s.W_O(block))
+        elif key in ("W", "b"):
+            out.append(s.ffn_weights()[2 * (index - 1) + (key == "b")])
+        else:
+            out.append(s.norm_weights(index)[key == "beta"])
+    return out
+
+
 def check_norm(norm: str) -> None:
     if norm not in NORMS:
         raise MhasymError(f"norm must be 'post' or 'pre', got {norm!r}")

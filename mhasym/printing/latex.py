@@ -163,6 +163,9 @@ class MhaLatexPrinter(LatexPrinter):
         rows, cols = (self._print(s) for s in expr.shape)
         return rf"\mathbb{{R}}^{{{rows} \times {cols}}}"
 
+    def _print_Dims(self, expr):
+        return r" \times ".join(self._print(s) for s in expr.args)
+
     def _print_Shape(self, expr):
         return "(" + ", ".join(self._print(s) for s in expr.args) + ")"
 

@@ -160,6 +160,7 @@ class MhasymPlugin(BasePlugin):
         inlines.append({"name": "m", "class": "mhasym", "format": self.inline_format})
         if not any(isinstance(e, DocstringExtension) for e in config["markdown_extensions"]):
             config["markdown_extensions"].append(DocstringExtension())
+        self._section_titles(config)
         root = Path(config.config_file_path).resolve().parent if config.config_file_path else Path.cwd()
         # npm's folder beside mkdocs.yml, or else beside the mhasym package (a checkout of this project)
         candidates = [root / "node_modules", Path(mhasym.__file__).resolve().parents[1] / "node_modules"]
@@ -167,6 +168,31 @@ class MhasymPlugin(BasePlugin):
         if self.katex is None:
             self.katex = KaTeX(self.node_modules)
         return config
+
+    @staticmethod
+    def _section_titles(config):
+        """The navigation titles of the section pages (``multihead.md``, ...) and their translations come
+        from the catalog's sections, so ``mkdocs.yml`` lists those pages without titles."""
+        titles = {f"{key}.md": names for key, names in catalog.SECTIONS.items()}
+
+        def titled(items):
+            out = []
+            for item in items or []:
+                if isinstance(item, str) and item in titles:
+                    item = {titles[item][0]: item}
+                elif isinstance(item, dict):
+                    (title, target), = item.items()
+                    item = {title: titled(target) if isinstance(target, list) else target}
+                out.append(item)
+            return out
+
+        config["nav"] = titled(config["nav"]) if config["nav"] else config["nav"]
+        i18n = config["plugins"].get("i18n")
+        for language in (i18n.config["languages"] if i18n is not None else []):
+            if language["locale"] == "zh":
+                translations = dict(language["nav_translations"] or {})
+                translations.update({en: zh for en, zh in catalog.SECTIONS.values()})
+                language["nav_translations"] = translations
 
     # Checks and generated files
 

@@ -75,15 +75,9 @@ def mutant_words(lang: str, killed: int, built: int, equivalent: int = 0, mistak
 
 def facts(result, lang: str, mutants: bool = True) -> list:
     """A check result's sizes, seed, max error, detail and (``mutants``) kill count, as plain-text parts."""
-    w, parts = WORDS[lang], []
-    if result.sizes:
-        parts.append(", ".join(f"{k} = {v}" for k, v in result.sizes.items()))
-    if result.seed is not None:
-        parts.append(f"{w['seed']} {result.seed}")
-    if result.max_error is not None:
-        parts.append(f"{w['max_error']} {result.max_error:.1e}")
-    if result.detail:
-        parts.append(result.detail)
-    if mutants and result.mutants is not None:
-        parts.append(mutant_words(lang, *result.mutants, mistake=result.kind == "caught"))
-    return parts
+    w = WORDS[lang]
+
+    def killed(k, built, same):
+        return mutant_words(lang, k, built, same, mistake=result.kind == "caught")
+
+    return result.parts(w["seed"], w["max_error"], killed if mutants else None)

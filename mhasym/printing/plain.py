@@ -1,0 +1,48 @@
+"""Plain text for the package's objects: a subclass of SymPy's StrPrinter, for the command line, search
+text, titles and error messages.
+
+>>> from mhasym.model.notation import symbol
+>>> plain(symbol("W_Q:i")), plain(symbol("sqrt:d_k")), plain(symbol("d_model:sq")), plain(symbol("memory"))
+('W^Q_i', 'sqrt(d_k)', 'd_model^2', 'H_enc')
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+from sympy.printing.str import StrPrinter
+
+from mhasym.model import notation
+
+
+class PlainPrinter(StrPrinter):
+    """Names as a reader writes them in plain text: ``W^Q_2``, ``sqrt(d_k)``, ``n^2``, ``K^T``."""
+
+    def _print_NamedMatrix(self, expr):
+        base = notation.MATRIX_PLAIN.get(expr.key, expr.key)
+        return base if expr.index is None else f"{base}_{self._print(expr.index)}"
+
+    def _print_OperatorName(self, expr):
+        return expr.name
+
+    def _print_Pow(self, expr, rational=False):
+        if expr.exp == sp.S.Half:
+            return f"sqrt({self._print(expr.base)})"
+        base = self.parenthesize(expr.base, 100)
+        return f"{base}^{self._print(expr.exp)}"
+
+    def _print_Transpose(self, expr):
+        return f"{self.parenthesize(expr.arg, 100)}^T"
+
+    def _print_MatMul(self, expr):
+        return " ".join(self.parenthesize(a, 50) for a in expr.args)
+
+    def _print_Softmax(self, expr):
+        return f"softmax({self._print(expr.arg)})"
+
+    def _print_Apply(self, expr):
+        return f"{expr.name}(" + ", ".join(self._print(a) for a in expr.operands) + ")"
+
+
+def plain(obj) -> str:
+    """Plain text of ``obj`` through :class:`PlainPrinter`."""
+    return PlainPrinter().doprint(obj)
