@@ -155,3 +155,14 @@ def test_mutants_are_killed_or_proven_equivalent(wide):
             assert equivalent(f.expr, m.expr)
     assert unexplained == []
     assert built > 900 and killed / built >= 0.95, (killed, built)
+
+
+def test_readme_shows_the_mutation_count_of_this_catalog():
+    from pathlib import Path
+
+    k = b = e = 0
+    for f in formulas():
+        s = cached_score(f)
+        k, b, e = k + s.killed, b + s.built, e + len(s.equivalent)
+    line = f"mutants: {k} of {b} killed ({k / b:.1%}), {e} proven equal to their formula, {b - k - e} unexplained"
+    assert line in (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")

@@ -43,11 +43,12 @@ DEFINITIONS = {
     ("Attention", 4): "attention.masked",
     ("head", None): "mha.head",
     ("MultiHead", 3): "mha.multihead",
+    ("MultiHead", 4): "mha.multihead_masked",
     ("FFN", 1): "tr.ffn",
     ("EncoderLayer", 1): "tr.encoder_layer",
     ("DecoderLayer", 2): "tr.decoder_layer",
     ("Encoder", 1): "tr.encoder_stack",
-    ("Decoder", 1): "tr.decoder_stack",
+    ("Decoder", 2): "tr.decoder_stack",
 }
 
 MAX_DEPTH = 12  # calls inside calls; the definitions form no cycle, this stops a wrong one
@@ -157,26 +158,21 @@ class _Unfolder:
 
     def instantiate(self, call, path, depth):
         name, count = call.name, len(call.operands)
-        masked = name == "MultiHead" and count == 4
-        fid, definition = self.definition((name, 3 if masked else count))
-        if definition is None and (name, count + 1) in DEFINITIONS:
-            # a call that leaves out trailing arguments (a decoder layer in a stack, whose encoder
-            # output is the same for every layer): they stay as the free symbols of the definition
-            fid, definition = self.definition((name, count + 1))
+        fid, definition = self.definition((name, count))
         if definition is None:
             return None
         if depth > MAX_DEPTH:
             raise MhasymError(f"calls nested more than {MAX_DEPTH} deep at {name}: the definitions form a cycle")
         lhs = pattern(definition)
         params = list(lhs.operands)
-        operands = list(call.operands[:3] if masked else call.operands)
+        operands = list(call.operands)
         unified = {}
         for p, a in zip(params, operands):
             _unify(p.shape, a.shape, unified)
         found = {**self.sizes, **unified}
         self._used(fid)
         raw = self.prepare(body(definition), found)
-        formal = [p.xreplace(found) for p in params][: len(operands)]
+        formal = [p.xreplace(found) for p in params]
         own = {s for s in raw.free_symbols if isinstance(s, MatrixSymbol) and s not in formal}
         renamed = {}
         for s in own:
@@ -185,12 +181,7 @@ class _Unfolder:
             tagged = MatrixSymbol(f"{s.name}|" + "/".join(f"{n}{k}" for n, k in path), *s.shape)
             self.program.params[tagged] = (path, s)
             renamed[s] = tagged
-        out = raw.xreplace({**renamed, **dict(zip(formal, operands))})
-        if masked:
-            mask = call.operands[3]
-            out = out.replace(lambda e: isinstance(e, Apply) and e.name == "Attention" and len(e.operands) == 3,
-                              lambda e: Apply(e.args[0], e.args[1], e.args[2], *e.operands, mask))
-        return out
+        return raw.xreplace({**renamed, **dict(zip(formal, operands))})
 
     def unfold(self, expr, path=(), depth=0):
         counter = defaultdict(int)

@@ -152,10 +152,26 @@ def multi_head_general(sizes: Sizes):
     middle = Elided(sizes.n, (sizes.h - 2) * sizes.d_v, head_symbol(sizes, i), i, 2, sizes.h - 1)
     return MatMul(Concat(first, middle, last), sizes.W_O())
 
-def multi_head_call(sizes: Sizes):
+def multi_head_masked_general(sizes: Sizes):
+    """``Concat(Attention(Q W_1^Q, K W_1^K, V W_1^V, M), ..., Attention(Q W_h^Q, ..., M)) W^O`` for any h:
+    multi-head attention whose every head gets the additive mask M."""
+    i = notation.scalar("i")
+
+    def masked_head(k):
+        Q = product(sizes.X_q(), sizes.W("Q", k))
+        K = product(sizes.X_kv("K"), sizes.W("K", k))
+        V = product(sizes.X_kv("V"), sizes.W("V", k))
+        return Apply("Attention", sizes.n, sizes.d_v, Q, K, V, sizes.mask())
+
+    middle = Elided(sizes.n, (sizes.h - 2) * sizes.d_v, masked_head(i), i, 2, sizes.h - 1)
+    return MatMul(Concat(masked_head(1), middle, masked_head(sizes.h)), sizes.W_O())
+
+
+def multi_head_call(sizes: Sizes, masked: bool = False):
     """``MultiHead(Q, K, V)`` as a named call."""
     return Apply("MultiHead", sizes.n, sizes.d_model,
         sizes.X_q(),
         sizes.X_kv("K"),
         sizes.X_kv("V"),
+        *([sizes.mask()] if masked else []),
     )

@@ -379,25 +379,27 @@ def let_steps(expr) -> list:
 
 class Stack(Displayable, MatrixExpr):
     """N layers applied one after the other, each with its own parameters:
-    ``(Layer_N o ... o Layer_1)(X)``."""
+    ``(Layer_N o ... o Layer_1)(X)``; ``extra`` arguments go to every layer (the encoder output H_enc
+    of a decoder stack: ``Layer_k(., H_enc)``)."""
 
-    def __new__(cls, name, count, X):
+    def __new__(cls, name, count, X, *extra):
         _matrix(X, "stack input")
-        return sp.Basic.__new__(cls, _str(name), sp.sympify(count), X)
+        return sp.Basic.__new__(cls, _str(name), sp.sympify(count), X, *extra)
 
     name = property(lambda self: self.args[0].name)
     count = property(lambda self: self.args[1])
     X = property(lambda self: self.args[2])
+    extra = property(lambda self: self.args[3:])
     shape = property(lambda self: self.args[2].shape)
 
     def doit(self, **hints):
         """With a numeric count: the layers as nested calls, layer 1 innermost."""
         X = self.X.doit(**hints) if hints.get("deep", True) else self.X
         if not self.count.is_Integer:
-            return self.func(self.args[0], self.count, X)
+            return self.func(self.args[0], self.count, X, *self.extra)
         out = X
         for _ in range(int(self.count)):
-            out = Apply(self.args[0], *X.shape, out)
+            out = Apply(self.args[0], *X.shape, out, *self.extra)
         return out
 
 

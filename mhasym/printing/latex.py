@@ -195,8 +195,10 @@ class MhaLatexPrinter(LatexPrinter):
 
     def _print_Stack(self, expr):
         op = notation.operator_latex(expr.name)
-        layers = rf"{op}_{{{self._print(expr.count)}}} \circ \cdots \circ {op}_{{1}}"
-        return rf"\left({layers}\right)\left({self._print(expr.X)}\right)"
+        extra = "".join(", " + self._print(a) for a in expr.extra)
+        last, first = (rf"{op}_{{{k}}}" + (rf"\left(\cdot{extra}\right)" if extra else "")
+                       for k in (self._print(expr.count), "1"))
+        return rf"\left({last} \circ \cdots \circ {first}\right)\left({self._print(expr.X)}\right)"
 
     def _print_MatSum(self, expr):
         term, index, lower, upper = (self._print(a) for a in expr.args)

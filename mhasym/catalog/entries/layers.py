@@ -148,12 +148,14 @@ def _check_layer_norm(f, expr, sizes=None):
 
 register(
     "tr.layer_norm", "transformer",
-    Text("Layer normalisation", "层标准化（Layer Normalization）"),
-    Text("Each position (row) is normalised over its [[d_model]] features: the variance divides by [[d_model]] "
-         "(biased), [[epsilon]] sits inside the square root, and [[gamma]] and [[beta]] are learned. "
-         + NOTEBOOK_AND_PAPER.en,
-         "每个位置（每一行）在其 [[d_model]] 个特征上标准化：方差除以 [[d_model]]（有偏估计），[[epsilon]] 在平方根之内，"
-         "[[gamma]] 和 [[beta]] 是可学习参数。" + NOTEBOOK_AND_PAPER.zh),
+    Text("Layer normalisation", "层标准化（又称层归一化，Layer Normalization）"),
+    Text("Each position (row) is normalised over its [[d_model]] features, and [[gamma]] and [[beta]] are learned. "
+         "The paper gives no formula for it and no [[epsilon]]; it cites Ba et al. (2016), whose variance divides "
+         "by [[d_model]] (biased), as here. [[epsilon]] inside the square root is how PyTorch's nn.LayerNorm "
+         "writes it (default 1e-5). The lecture notebook describes the layer in words.",
+         "每个位置（每一行）在其 [[d_model]] 个特征上标准化，[[gamma]] 和 [[beta]] 是可学习参数。论文没有给出它的公式，"
+         "也没有给出 [[epsilon]]；论文引用了 Ba 等（2016），其方差除以 [[d_model]]（有偏估计），与这里相同。"
+         "[[epsilon]] 放在平方根之内是 PyTorch 的 nn.LayerNorm 的写法（默认 1e-5）。课程笔记只用文字描述了这一层。"),
     _layer_norm, _check_layer_norm,
 )
 
@@ -299,7 +301,9 @@ def _stack(kind):
         X = s.X("X", s.n) if kind == "encoder" else s.X("Y", s.n)
         name = "Encoder" if kind == "encoder" else "Decoder"
         layer = "EncoderLayer" if kind == "encoder" else "DecoderLayer"
-        return Group(Relation(Apply(name, *X.shape, X), Stack(layer, N, X)), Relation(N, paper.BASE["N"]))
+        extra = [] if kind == "encoder" else [notation.matrix("memory", s.m, s.d_model)]
+        return Group(Relation(Apply(name, *X.shape, X, *extra), Stack(layer, N, X, *extra)),
+                     Relation(N, paper.BASE["N"]))
 
     def check(f, expr, sizes=None):
         """The formula with its own N (its second line), each layer unfolded through the layer's entry
@@ -318,7 +322,8 @@ def _stack(kind):
             stack_sizes = {**LAYER_SIZES, "N": int(count.rhs)}
         except Exception as exc:  # noqa: BLE001
             return failed(f.id, "numeric", what, {**LAYER_SIZES, "N": N}, exc, SEED)
-        return run_and_compare(f, expr, what, stack_sizes, layer_bindings(x, memory, params), want, args=[x])
+        return run_and_compare(f, expr, what, stack_sizes, layer_bindings(x, memory, params), want,
+                               args=[x] if kind == "encoder" else [x, memory])
 
     return build, check
 

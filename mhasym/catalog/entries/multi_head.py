@@ -101,22 +101,27 @@ def _multihead():
     return Relation(attention.multi_head_call(s), attention.multi_head_general(s))
 
 
-def _check_multihead(f, expr, sizes=None):
-    """Run as MultiHead(X_q, X_kv, X_kv) against reference.multi_head_attention, and as MultiHead(X_q, X_k, X_v)
-    with keys and values from two sequences against the reference's heads, concatenated, times W^O."""
-    sizes = dict(sizes or SIZES)
-    x = attention_inputs(sizes)
-    what = f"the formula at h = {sizes['h']}, compiled, vs reference.multi_head_attention"
-    want = reference.multi_head_attention(x["x_q"], x["x_kv"], x["w_q"], x["w_k"], x["w_v"], x["w_o"])
-    first = numeric(f, expr, what, sizes, attention_bindings(x), want, args=[x["x_q"], x["x_kv"], x["x_kv"]])
-    if not first.passed:
-        return first
-    heads = [reference.scaled_dot_product_attention(x["x_q"] @ x["w_q"][k], x["x_kv"] @ x["w_k"][k],
-                                                    x["x_v"] @ x["w_v"][k]) for k in range(sizes["h"])]
-    want = np.concatenate(heads, axis=1) @ x["w_o"]
-    return numeric(f, expr, what + "; with values from another sequence than the keys, vs the reference's heads "
-                   "concatenated times W^O", sizes, attention_bindings(x), want,
-                   args=[x["x_q"], x["x_kv"], x["x_v"]])
+def _check_multihead(masked: bool):
+    def check(f, expr, sizes=None):
+        """Run as MultiHead(X_q, X_kv, X_kv[, M]) against reference.multi_head_attention, and with keys and values
+        from two sequences, MultiHead(X_q, X_k, X_v[, M]), against the reference's heads, concatenated, times W^O."""
+        sizes = dict(sizes or SIZES)
+        x = attention_inputs(sizes)
+        mask = x["mask"] if masked else None
+        extra = [np.where(x["mask"], 0.0, -np.inf)] if masked else []
+        what = (f"the formula at h = {sizes['h']}, compiled, vs reference.multi_head_attention"
+                + (" with a boolean mask" if masked else ""))
+        want = reference.multi_head_attention(x["x_q"], x["x_kv"], x["w_q"], x["w_k"], x["w_v"], x["w_o"], mask)
+        first = numeric(f, expr, what, sizes, attention_bindings(x), want, args=[x["x_q"], x["x_kv"], x["x_kv"], *extra])
+        if not first.passed:
+            return first
+        heads = [reference.scaled_dot_product_attention(x["x_q"] @ x["w_q"][k], x["x_kv"] @ x["w_k"][k],
+                                                        x["x_v"] @ x["w_v"][k], mask) for k in range(sizes["h"])]
+        want = np.concatenate(heads, axis=1) @ x["w_o"]
+        return numeric(f, expr, what + "; with values from another sequence than the keys, vs the reference's heads "
+                       "concatenated times W^O", sizes, attention_bindings(x), want,
+                       args=[x["x_q"], x["x_kv"], x["x_v"], *extra])
+    return check
 
 
 register(
@@ -125,7 +130,27 @@ register(
     _text("The heads are concatenated (not summed) and multiplied by [[W_O]]. The lecture notebook "
           "omits [[W_O]]; this follows the paper.",
           "各头的输出拼接（而不是相加）后乘以 [[W_O]]。课程笔记省略了 [[W_O]]；这里依据论文补上。", PAPER),
-    _multihead, _check_multihead,
+    _multihead, _check_multihead(False),
+)
+
+
+def _multihead_masked():
+    s = attention.Sizes.of()
+    return Relation(attention.multi_head_call(s, masked=True), attention.multi_head_masked_general(s))
+
+
+
+
+register(
+    "mha.multihead_masked", "masks",
+    Text("Multi-head attention with a mask", "带掩码的多头注意力"),
+    _text("MultiHead with a fourth argument, the additive mask M (n × m): every head adds the same M to its "
+          "scores. The decoder's self-attention is MultiHead(Y, Y, Y, [[M_causal]]). The paper describes the "
+          "masking in words (Section 3.2.3); this is its formula.",
+          "带第四个参数（加性掩码 M，n × m）的 MultiHead：每个头都把同一个 M 加到自己的得分上。"
+          "解码器的自注意力就是 MultiHead(Y, Y, Y, [[M_causal]])。论文用文字描述了掩码（第 3.2.3 节），这里写出它的公式。",
+          PAPER),
+    _multihead_masked, _check_multihead(True),
 )
 
 
@@ -156,7 +181,7 @@ def _check_concat_shape(f, expr, sizes=None):
 
 register(
     "mha.concat_shape", "multihead",
-    Text("Shape of the concatenated heads", "拼接后各头的形状"),
+    Text("Shape of the concatenated heads", "各头拼接后的形状"),
     Text("h heads of shape (n, [[d_v]]) side by side: (n, h [[d_v]]). This is the lecture notebook's "
          "(2, 3h) with n = 2 and [[d_v]] = 3.",
          "h 个形状为 (n, [[d_v]]) 的头左右拼接：(n, h [[d_v]])。这就是课程笔记中 n = 2、[[d_v]] = 3 时的 (2, 3h)。"),

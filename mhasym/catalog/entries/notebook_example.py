@@ -164,9 +164,12 @@ _shape_entry(
     ROWS, COLS, notation.dim("h"), 5,
 )
 _shape_entry(
-    "seed.shape_100", Text("100 tokens of dimension 3 with 8 heads", "序列长度 100、维度 3、8 个头"),
-    Text("A sequence of 100 tokens, each head giving dimension 3, with 8 heads: the output is "
-         "(100, 24). From the lecture notebook.",
-         "序列长度为 100，每个头的维度为 3，设置 8 头注意力：最终输出为 (100, 24)。出自课程笔记。"),
+    "seed.shape_100", Text("100 tokens, 8 heads with [[d_v]] = 3: the concatenation",
+                           "序列长度 100、8 个头、[[d_v]] = 3：拼接后的形状"),
+    Text("A sequence of 100 tokens and 8 heads, each head's output having [[d_v]] = 3 columns: the "
+         "concatenation of the heads is (100, 24). This is before [[W_O]]; MultiHead's output, after "
+         "[[W_O]], is (100, [[d_model]]). From the lecture notebook.",
+         "序列长度为 100、8 个头，每个头的输出有 [[d_v]] = 3 列：各头拼接后为 (100, 24)。这是乘以 [[W_O]] 之前的形状；"
+         "MultiHead 的输出（乘以 [[W_O]] 之后）为 (100, [[d_model]])。出自课程笔记。"),
     100, 3, 8, 8,
 )

@@ -45,9 +45,9 @@ def _check_sdpa(masked: bool):
 register(
     "attention.sdpa", "attention",
     Text("Scaled dot-product attention", "缩放点积注意力"),
-    _text("Softmax over each row (over the m keys) of the n × m scores, scaled by the square root "
-          "of [[d_k]], then a weighted sum of the value rows.",
-          "对 n × m 的得分矩阵按行（对 m 个键）做 softmax，并除以 [[d_k]] 的平方根，再对值的各行加权求和。",
+    _text("The n × m scores are divided by the square root of [[d_k]], then a softmax is taken over each row "
+          "(over the m keys), and the weights average the value rows.",
+          "先把 n × m 的得分除以 [[d_k]] 的平方根，再按行（对 m 个键）做 softmax，最后用这些权重对值的各行加权平均。",
           PAPER),
     lambda: _sdpa(False), _check_sdpa(False),
 )
@@ -60,6 +60,31 @@ register(
           "M 在允许关注的位置为 0，不允许的位置为负无穷；它在 softmax 之前加到得分上，因此被屏蔽的键权重为 0。",
           PAPER),
     lambda: _sdpa(True), _check_sdpa(True),
+)
+
+
+def _weights():
+    s = attention.Sizes.of()
+    Q, K, _ = s.qkv()
+    return Relation(notation.matrix("A", s.n, s.m), Softmax(attention.Scaled(attention.MatMul(Q, attention.Transpose(K)),
+                                                                          sp.sqrt(s.d_k))))
+
+
+def _check_weights(f, expr, sizes=None):
+    sizes = dict(sizes or SIZES)
+    x = attention_inputs(sizes)
+    want = reference.attention_weights(x["q"], x["k"])
+    return numeric(f, expr, "the formula, compiled, vs reference.attention_weights", sizes, attention_bindings(x),
+                   want, shown_sizes={k: sizes[k] for k in ("n", "m", "d_k")})
+
+
+register(
+    "attention.weights", "attention",
+    Text("The attention weights A", "注意力权重 A"),
+    _text("A is the n × m matrix of weights: row i says how much query i takes from each of the m value rows. "
+          "Attention(Q, K, V) = A V.",
+          "A 是 n × m 的权重矩阵：第 i 行表示查询 i 从 m 个值行中各取多少。Attention(Q, K, V) = A V。", PAPER),
+    _weights, _check_weights,
 )
 
 
