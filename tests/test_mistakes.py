@@ -91,3 +91,34 @@ def test_transformer_mistake_is_caught(mid):
     result = detect(MISTAKES[mid])
     assert not result.passed, result.summary()
     assert mhasym.formula(MISTAKES[mid].right).check().passed
+
+
+@pytest.mark.parametrize("mid", sorted(MISTAKES))
+def test_each_entry_says_why_where_and_names_its_right_formula_by_title(mid):
+    f = mhasym.formula(f"mistake.{mid}")
+    for lang, seen in (("en", "Seen in"), ("zh", "见于")):
+        assert "[[" not in f.title[lang]
+        text = f.description[lang]
+        assert seen in text and f.right.title[lang] in text and f.right.id not in text
+        assert len(MISTAKES[mid].why[lang]) > (40 if lang == "en" else 20)
+
+
+def test_the_mistakes_page_splits_errors_from_conventions_and_pairs_each_with_its_right_formula():
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    for name, errors, conventions in (("mistakes.md", "## Errors", "## Conventions"), ("mistakes.zh.md", "## 错误", "## 与论文不同的约定")):
+        text = (root / "docs" / name).read_text(encoding="utf-8")
+        head, rest = text.split(errors, 1)
+        wrong_part, convention_part = rest.split(conventions, 1)
+        pairs = dict(re.findall(r"```formula\nmistake\.(\w+) ([\w.]+)\n```", text))
+        assert set(pairs) == set(MISTAKES), name
+        assert all(pairs[m] == MISTAKES[m].right for m in pairs), name
+        for mid, mistake in MISTAKES.items():
+            where = convention_part if mistake.kind == "convention" else wrong_part
+            assert f"mistake.{mid} " in where, (name, mid)
+    kinds = {m.kind for m in MISTAKES.values()}
+    assert kinds == {"error", "convention"}
+    assert {m for m, x in MISTAKES.items() if x.kind == "convention"} == {
+        "pre_ln_for_post", "unbiased_variance", "eps_outside_sqrt", "pe_concatenated", "fully_masked_row_uniform"}

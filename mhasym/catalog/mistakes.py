@@ -37,6 +37,9 @@ class Mistake:
     right: str  # catalog id of the right formula
     rewrite: Callable  # (right formula's expr) -> the wrong expr
     sizes: dict = field(default_factory=dict)  # sizes for the right formula's check; {} = its own
+    kind: str = "error"  # "error": the results are wrong; "convention": they differ from the paper's
+    why: Text = field(default_factory=lambda: Text("", ""))  # why it is wrong, or how it differs
+    seen: Text = field(default_factory=lambda: Text("", ""))  # where it is seen (a source)
 
     def wrong(self):
         """The wrong formula as a SymPy object of the same form as the right one."""
@@ -146,58 +149,142 @@ def _pre_ln(expr):
 
 def _make():
     t = Text
-    n, m, d_k, d_v, d_model = (_d(x) for x in ("n", "m", "d_k", "d_v", "d_model"))
-    Q, K, V = notation.matrix("Q", n, d_k), notation.matrix("K", m, d_k), notation.matrix("V", m, d_v)
+    d_k, d_model = _d("d_k"), _d("d_model")
     B = sp.IndexedBase(sp.Symbol("B"))
     i, j = notation.scalar("i"), notation.scalar("j")
+    well_typed_v_a = {"n": 4, "m": 4, "d_k": 5, "d_v": 4, "d_model": 11, "h": 3}
     found = [
-        Mistake("scale_d_model", t("Scaling by [[sqrt:d_model]] instead of [[sqrt:d_k]]",
-                                   "除以 [[sqrt:d_model]] 而不是 [[sqrt:d_k]]"),
-                "attention.sdpa", _swap(sp.sqrt(d_k), sp.sqrt(d_model))),
+        Mistake("scale_d_model", t("Scaling by the square root of d_model instead of d_k",
+                                   "除以 d_model 的平方根而不是 d_k 的平方根"),
+                "attention.sdpa", _swap(sp.sqrt(d_k), sp.sqrt(d_model)),
+                why=t("The scores are sums of [[d_k]] products; dividing by [[sqrt:d_k]] brings their variance back to 1. "
+                      "With [[sqrt:d_model]] (h times larger squared) the softmax is flatter than the paper's.",
+                      "得分是 [[d_k]] 个乘积之和，除以 [[sqrt:d_k]] 才能把方差拉回到 1。改除以 [[sqrt:d_model]] 后，softmax 比论文中的更平坦。"),
+                seen=t("Seen in lucidrains/vit-pytorch (issue 65) and jadore801120/attention-is-all-you-need-pytorch (issue 49).",
+                       "见于 lucidrains/vit-pytorch（issue 65）和 jadore801120/attention-is-all-you-need-pytorch（issue 49）。")),
         Mistake("softmax_columns", t("Softmax over the wrong axis (each column)", "在错误的轴上做 softmax（按列）"),
-                "attention.sdpa", _matching(lambda e: isinstance(e, Softmax), lambda e: Softmax(e.arg, 0))),
-        Mistake("v_times_a", t("[[V]] [[A]] instead of [[A]] [[V]]", "写成 [[V]] [[A]] 而不是 [[A]] [[V]]"),
+                "attention.sdpa", _matching(lambda e: isinstance(e, Softmax), lambda e: Softmax(e.arg, 0)),
+                why=t("Each query's weights must sum to 1 over the keys (a row); over the queries (a column) they "
+                      "mix positions that ask.", "每个查询的权重应当对所有键（一行）求和为 1；按列做 softmax 则把不同查询混在一起。"),
+                seen=t("Seen in facebookresearch/detr (issue 247).", "见于 facebookresearch/detr（issue 247）。")),
+        Mistake("v_times_a", t("V A instead of A V", "写成 V A 而不是 A V"),
                 "attention.sdpa", lambda e: _product_of_weights_and_values(e, lambda A, V_: MatMul(V_, A)),
-                {"n": 4, "m": 4, "d_k": 5, "d_v": 4, "d_model": 11, "h": 3}),
-        Mistake("a_transposed_v", t("[[A]] transposed before multiplying by [[V]]", "先把 [[A]] 转置再乘以 [[V]]"),
+                well_typed_v_a,
+                why=t("[[A]] [[V]] averages value rows with each query's weights; [[V]] [[A]] has the right shape only when "
+                      "n = m = [[d_v]], and then wrong values.",
+                      "[[A]] [[V]] 用每个查询的权重对值的各行加权平均；[[V]] [[A]] 只有在 n = m = [[d_v]] 时形状才对，而且数值是错的。"),
+                seen=t("Seen in a published implementation whose tests compared shapes only (learner-pitfalls, item 10).",
+                       "见于一个只比较形状的已发表实现（学习者常见问题第 10 条）。")),
+        Mistake("a_transposed_v", t("A transposed before multiplying by V", "先把 A 转置再乘以 V"),
                 "attention.sdpa", lambda e: _product_of_weights_and_values(e, lambda A, V_: MatMul(Transpose(A), V_)),
-                {"n": 4, "m": 4, "d_k": 5, "d_v": 2, "d_model": 11, "h": 3}),
+                {"n": 4, "m": 4, "d_k": 5, "d_v": 2, "d_model": 11, "h": 3},
+                why=t("[[A]] transposed holds each key's weights over the queries; with n = m it multiplies [[V]] "
+                      "without a shape error.", "转置后的 [[A]] 是每个键在各查询上的权重；当 n = m 时它与 [[V]] 相乘不会报形状错误。"),
+                seen=t("Seen in shape-only tests with equal query and key lengths (learner-pitfalls, item 10).",
+                       "见于查询与键长度相等、只比较形状的测试（学习者常见问题第 10 条）。")),
         Mistake("keys_as_values", t("Keys where values belong", "把键当作值使用"), "attention.sdpa", _keys_for_values,
-                {"n": 4, "m": 7, "d_k": 3, "d_v": 3, "d_model": 11, "h": 3}),
+                {"n": 4, "m": 7, "d_k": 3, "d_v": 3, "d_model": 11, "h": 3},
+                why=t("The weights average the value rows; averaging the key rows gives [[d_k]] columns of the wrong "
+                      "numbers (the shape hides it when [[d_k]] = [[d_v]]).",
+                      "权重应当对值的各行求平均；对键的各行求平均得到的是错误的数值（当 [[d_k]] = [[d_v]] 时形状看不出来）。"),
+                seen=t("Seen in fchollet/deep-learning-with-python-notebooks (issue 261).",
+                       "见于 fchollet/deep-learning-with-python-notebooks（issue 261）。")),
         Mistake("mask_after_softmax", t("Mask applied after the softmax", "在 softmax 之后才施加掩码"),
-                "attention.masked", _mask_after_softmax),
+                "attention.masked", _mask_after_softmax,
+                why=t("Zeroing weights after the softmax leaves rows that no longer sum to 1; the mask must enter the "
+                      "scores before it.", "在 softmax 之后把权重置零，各行的和就不再是 1；掩码必须在 softmax 之前加到得分上。"),
+                seen=t("Seen in harvardnlp/annotated-transformer (pull request 67) discussions and tutorials.",
+                       "见于 harvardnlp/annotated-transformer（pull request 67）的讨论和一些教程。")),
         Mistake("mask_polarity", t("Mask polarity inverted (True read as 'masked out')",
                                    "掩码极性颠倒（把 True 当作“屏蔽”）"),
-                "masks.boolean_to_additive", _swap(sp.Eq(B[i, j], 1), sp.Eq(B[i, j], 0))),
+                "masks.boolean_to_additive", _swap(sp.Eq(B[i, j], 1), sp.Eq(B[i, j], 0)),
+                why=t("PyTorch's scaled_dot_product_attention reads True as 'may attend', nn.MultiheadAttention as "
+                      "'masked out'; mixing them attends exactly the forbidden keys.",
+                      "PyTorch 的 scaled_dot_product_attention 把 True 当作“可以关注”，nn.MultiheadAttention 则当作“屏蔽”；"
+                      "两者混用就恰好关注了被禁止的键。"),
+                seen=t("Seen in rasbt/LLMs-from-scratch (issue 1061).", "见于 rasbt/LLMs-from-scratch（issue 1061）。")),
         Mistake("heads_summed", t("Head outputs summed instead of concatenated", "把各头输出相加而不是拼接"),
-                "mha.multihead", _heads_summed),
-        Mistake("no_w_o", t("[[W_O]] left out", "遗漏输出投影 [[W_O]]"), "mha.multihead", _without_w_o,
-                {"n": 4, "m": 7, "d_model": 6, "h": 3, "d_k": 5, "d_v": 2}),
+                "mha.multihead", _heads_summed,
+                why=t("The sum only fits a [[W_O]] of [[d_v]] rows, and it equals the concatenation times a [[W_O]] whose "
+                      "h blocks are all the same: every head is projected alike, and the heads' separate subspaces are lost.",
+                      "相加只能配一个 [[d_v]] 行的 [[W_O]]，它等于拼接后乘以一个 h 个块全都相同的 [[W_O]]：每个头被同样地投影，"
+                      "各头各自的子空间就丢失了。"),
+                seen=t("Seen in awf/functional-transformer (issue 8).", "见于 awf/functional-transformer（issue 8）。")),
+        Mistake("no_w_o", t("W^O left out", "遗漏输出投影 W^O"), "mha.multihead", _without_w_o,
+                {"n": 4, "m": 7, "d_model": 6, "h": 3, "d_k": 5, "d_v": 2},
+                why=t("Without [[W_O]] the heads stay side by side and no output column mixes them; when h [[d_v]] = "
+                      "[[d_model]] the shape is still right, so only the values tell.",
+                      "没有 [[W_O]]，各头只是并排放着，没有任何输出列把它们混合起来；当 h [[d_v]] = [[d_model]] 时形状仍然正确，只有数值能看出问题。"),
+                seen=t("Seen in the lecture notebook itself, which stops at the concatenation, and in awf/functional-transformer (issue 8).",
+                       "课程笔记本身在拼接处结束；也见于 awf/functional-transformer（issue 8）。")),
         Mistake("reshape_without_transpose", t("Heads split by reshape without the transpose",
                                                "拆分多头时只做 reshape 而没有 transpose"),
                 "id.split_heads", _matching(lambda e: isinstance(e, SplitHeads) and e.transpose,
-                                            lambda e: SplitHeads(e.P, e.heads, e.i, transpose=False))),
-        Mistake("pre_ln_for_post", t("Pre-LN where the paper's post-LN is meant", "把 Pre-LN 当作论文的 Post-LN"),
-                "tr.encoder_layer", _pre_ln),
-        Mistake("unbiased_variance", t("LayerNorm with the unbiased variance (divide by [[d_model]] − 1)",
-                                       "层标准化使用无偏方差（除以 [[d_model]] − 1）"),
-                "tr.layer_norm", _layer_norm_row(1, _unbiased)),
-        Mistake("eps_outside_sqrt", t("[[epsilon]] outside the square root", "[[epsilon]] 放在平方根之外"),
-                "tr.layer_norm", _layer_norm_row(2, _eps_outside)),
-        Mistake("pe_concatenated", t("Sines and cosines as two blocks instead of interleaved",
-                                     "正弦和余弦分成两块，而不是交错排列"),
-                "tr.positional_encoding", _pe_blocks),
+                                            lambda e: SplitHeads(e.P, e.heads, e.i, transpose=False)),
+                why=t("Reshaping (n, h [[d_k]]) straight to (h, n, [[d_k]]) takes consecutive rows of numbers, mixing "
+                      "tokens and heads; the transpose of (n, h, [[d_k]]) keeps each token's columns in its head.",
+                      "把 (n, h [[d_k]]) 直接 reshape 成 (h, n, [[d_k]]) 取的是连续的数，把词元和头混在一起；"
+                      "先 reshape 成 (n, h, [[d_k]]) 再转置，才能让每个词元的列留在自己的头里。"),
+                seen=t("Seen in questions on harvardnlp/annotated-transformer (issues 118, 17) and bentrevett/pytorch-seq2seq (issue 148).",
+                       "见于 harvardnlp/annotated-transformer（issue 118、17）和 bentrevett/pytorch-seq2seq（issue 148）中的提问。")),
         Mistake("decoder_without_mask", t("Decoder self-attention without the causal mask",
                                           "解码器自注意力没有因果掩码"),
-                "tr.decoder_layer", _without_causal_mask),
+                "tr.decoder_layer", _without_causal_mask,
+                why=t("Without the mask each position sees the tokens after it, which do not exist yet when the model "
+                      "generates one token at a time.", "没有掩码，每个位置都能看到它之后的词元，而逐个生成词元时这些词元还不存在。"),
+                seen=t("Seen in tutorials that reuse the encoder layer for the decoder.", "见于把编码器层直接当作解码器层使用的教程。")),
         Mistake("cross_queries_from_encoder", t("Cross-attention taking its queries from the encoder",
                                                 "交叉注意力的查询取自编码器"),
-                "tr.decoder_layer", _queries_from_encoder, {**LAYER_SIZES, "m": LAYER_SIZES["n"]}),
+                "tr.decoder_layer", _queries_from_encoder, {**LAYER_SIZES, "m": LAYER_SIZES["n"]},
+                why=t("The decoder asks (queries from [[H:1]]) and the encoder's output answers (keys and values from "
+                      "[[memory]]); swapped, the output has one row per source token, which fits only when n = m.",
+                      "应当由解码器发问（查询来自 [[H:1]]），由编码器输出作答（键和值来自 [[memory]]）；两者对调后，"
+                      "输出每个源词元一行，只有 n = m 时才放得进去。"),
+                seen=t("Seen in questions on the Transformer's second decoder sublayer (learner-pitfalls, item 3).",
+                       "见于关于解码器第二个子层的提问（学习者常见问题第 3 条）。")),
+        Mistake("pre_ln_for_post", t("Pre-LN where the paper's post-LN is meant", "把 Pre-LN 当作论文的 Post-LN"),
+                "tr.encoder_layer", _pre_ln, kind="convention",
+                why=t("Pre-LN normalises each sublayer's input and keeps the residual path clean (Xiong et al., 2020); "
+                      "it trains more stably but gives other numbers than the paper's post-LN.",
+                      "Pre-LN 对每个子层的输入做标准化，保持残差通路干净（Xiong 等，2020）；它训练更稳定，但数值与论文的 Post-LN 不同。"),
+                seen=t("Seen in harvardnlp/annotated-transformer, whose text says post-LN and code does pre-LN (issues 1, 92).",
+                       "见于 harvardnlp/annotated-transformer：正文写 Post-LN，代码用 Pre-LN（issue 1、92）。")),
+        Mistake("unbiased_variance", t("LayerNorm with the unbiased variance (divide by d_model − 1)",
+                                       "层标准化使用无偏方差（除以 d_model − 1）"),
+                "tr.layer_norm", _layer_norm_row(1, _unbiased), kind="convention",
+                why=t("Ba et al. (2016) and PyTorch divide by [[d_model]]; dividing by [[d_model]] − 1 (torch.std's "
+                      "default) scales every output by a constant close to 1.",
+                      "Ba 等（2016）和 PyTorch 都除以 [[d_model]]；除以 [[d_model]] − 1（torch.std 的默认）会让每个输出乘上一个接近 1 的常数。"),
+                seen=t("Seen in the Annotated Transformer's LayerNorm (harvardnlp/annotated-transformer, pull request 119).",
+                       "见于 Annotated Transformer 的 LayerNorm（harvardnlp/annotated-transformer，pull request 119）。")),
+        Mistake("eps_outside_sqrt", t("epsilon outside the square root", "epsilon 放在平方根之外"),
+                "tr.layer_norm", _layer_norm_row(2, _eps_outside), kind="convention",
+                why=t("PyTorch's nn.LayerNorm adds [[epsilon]] to the variance inside the root; adding it to the standard "
+                      "deviation differs only for rows of tiny variance.",
+                      "PyTorch 的 nn.LayerNorm 把 [[epsilon]] 加在根号内的方差上；加在标准差上，只有方差很小的行才有明显差别。"),
+                seen=t("Seen in the Annotated Transformer's LayerNorm (harvardnlp/annotated-transformer, pull request 119).",
+                       "见于 Annotated Transformer 的 LayerNorm（harvardnlp/annotated-transformer，pull request 119）。")),
+        Mistake("pe_concatenated", t("Sines and cosines as two blocks instead of interleaved",
+                                     "正弦和余弦分成两块，而不是交错排列"),
+                "tr.positional_encoding", _pe_blocks, kind="convention",
+                why=t("The same values in another column order: a fixed permutation of the columns, which the first "
+                      "weight matrix can absorb, so the model is as good, but the numbers differ from the paper's formula.",
+                      "数值相同、列的顺序不同：这是列的一个固定置换，可以被第一个权重矩阵吸收，模型同样好，但数值与论文的公式不同。"),
+                seen=t("Seen in the authors' own tensor2tensor code (tensorflow/tensor2tensor, issue 391).",
+                       "见于作者自己的 tensor2tensor 代码（tensorflow/tensor2tensor，issue 391）。")),
         Mistake("fully_masked_row_uniform", t("A fully masked row turned into a uniform row",
                                               "被完全屏蔽的一行变成了均匀分布"),
-                "masks.boolean_to_additive", _large_negative),
+                "masks.boolean_to_additive", _large_negative, kind="convention",
+                why=t("On every row with at least one allowed key, −1e9 gives exactly the weights of minus infinity. "
+                      "On a row that may attend no key it silently gives the mean of all value rows. mhasym refuses "
+                      "such a mask with an error naming the row; measured with PyTorch 2.13: a softmax over −inf gives "
+                      "NaN, nn.MultiheadAttention gives NaN, and F.scaled_dot_product_attention gives zeros.",
+                      "只要一行至少有一个允许的键，−1e9 给出的权重与负无穷完全相同。对一个不能关注任何键的行，它会悄悄给出所有值行的平均。"
+                      "mhasym 会拒绝这样的掩码并指出是哪一行；在 PyTorch 2.13 上实测：对负无穷做 softmax 得到 NaN，"
+                      "nn.MultiheadAttention 得到 NaN，F.scaled_dot_product_attention 得到全零。"),
+                seen=t("Seen in harvardnlp/annotated-transformer (masked_fill with -1e9) and pytorch/pytorch (issue 103963).",
+                       "见于 harvardnlp/annotated-transformer（用 -1e9 做 masked_fill）和 pytorch/pytorch（issue 103963）。")),
     ]
-    del Q, K, V
     return {mistake.id: mistake for mistake in found}
 
 

@@ -15,7 +15,7 @@ import html
 
 from mhasym.catalog import registry as catalog
 from mhasym.model import notation
-from mhasym.publish.words import WORDS, facts, kind_name, mutant_words
+from mhasym.publish.words import WORDS, badge, facts, kind_name, mutant_words
 
 
 def math(tex: str, display: bool) -> str:
@@ -43,12 +43,13 @@ def text_html(text: str) -> str:
 def formula_html(f, result, lang: str) -> str:
     """One formula: caption with its id, the display, its check mark, a copy button and its description."""
     words = WORDS[lang]
-    wrong = f.section == "mistakes"
-    badge = f'<span class="mhasym-wrong-badge">✗ {words["wrong"]}</span> ' if wrong else ""
+    wrong = f.right is not None
+    label = badge(f, lang)
+    badge_html = f'<span class="mhasym-wrong-badge">✗ {label}</span> ' if label else ""
     mark = check_html(result, lang, wrong) if result is not None else ""
     return (
         f'<div class="mhasym-formula{" mhasym-wrong" if wrong else ""}" id="formula-{f.id}" data-formula-id="{f.id}">'
-        f'<div class="mhasym-caption">{badge}{text_html(f.title[lang])} <code class="mhasym-id">{f.id}</code></div>'
+        f'<div class="mhasym-caption">{badge_html}{text_html(f.title[lang])} <code class="mhasym-id">{f.id}</code></div>'
         f'<div class="mhasym-display" data-search-exclude>{math(f.latex, True)}</div>'
         f'<div class="mhasym-meta">{mark}'
         f'<button class="mhasym-copy md-button" type="button" data-tex="{html.escape(f.latex, quote=True)}" '

@@ -19,7 +19,7 @@ from pathlib import Path
 from mhasym.catalog import registry as catalog
 from mhasym.model import notation
 from mhasym.errors import MhasymError
-from mhasym.publish.words import WORDS, facts, kind_name
+from mhasym.publish.words import WORDS, badge, facts, kind_name
 
 STY = "mhasym-notation"
 TEX_INSTALL = ("apt-get install -y --no-install-recommends texlive-latex-base texlive-latex-recommended "
@@ -118,8 +118,8 @@ def notes(lang: str, results: dict) -> str:
         body.append(rf"\section{{{escape(names[0] if lang == 'en' else names[1])}}}")
         for f in catalog.formulas(section):
             title = prose(f.title[lang])
-            if f.section == "mistakes":
-                title = rf"{_cap(w['wrong'])}: {title}"
+            if badge(f, lang):
+                title = rf"{escape(_cap(badge(f, lang)))}: {title}"
             body += [rf"\subsection*{{{title}}}", prose(f.description[lang]),
                      rf"\mhdisplay{{\input{{formulas/{f.id}.tex}}}}", check_line(results[f.id], lang), ""]
     body += [rf"\section{{{escape(w['notation'])}}}", r"\begin{tabular}{lll}",

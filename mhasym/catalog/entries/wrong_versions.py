@@ -31,7 +31,14 @@ def _entry(mistake):
         from mhasym.catalog.registry import formula
 
         right = formula(mistake.right).title
-        return Text(f"Wrong. The right formula: “{right.en}”.", f"错误写法。正确的公式见“{right.zh}”。")
+        if mistake.kind == "convention":
+            lead = Text("Differs from the paper. ", "与论文不同的约定。")
+            tail = Text(f" The paper's formula: “{right.en}”.", f"论文的公式见“{right.zh}”。")
+        else:
+            lead = Text("Wrong. ", "错误写法。")
+            tail = Text(f" The right formula: “{right.en}”.", f"正确的公式见“{right.zh}”。")
+        return Text(lead.en + mistake.why.en + " " + mistake.seen.en + tail.en,
+                    lead.zh + mistake.why.zh + mistake.seen.zh + tail.zh)
 
     register(f"mistake.{mistake.id}", "mistakes", mistake.title, _Lazy(description), mistake.wrong, check,
              right=mistake.right)
