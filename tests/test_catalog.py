@@ -101,3 +101,21 @@ def test_softmax_check_reports_a_formula_that_does_not_evaluate(monkeypatch):
     wrong = Relation(f.expr.lhs, sp.Symbol("unknown"))
     r = _with_expr(monkeypatch, "attention.softmax", wrong).check()
     assert not r.passed and "did not evaluate" in r.detail
+
+
+def test_indices_count_from_1_except_the_positional_encoding():
+    """Masks, softmax and LayerNorm count from 1: a mask's first entry is M_{11}, sums start at 1."""
+    import sympy as sp
+
+    from mhasym.model import masks, notation
+
+    top_left = mhasym.formula("masks.causal_top_left").expr.rhs
+    i, j = masks.query_index(), masks.key_index()
+    # query 1 may attend key 1 and not key 2 (with 0-based counting j <= i would let query 0 see key 0 only)
+    assert top_left.xreplace({i: 1, j: 1}) == 0 and top_left.xreplace({i: 1, j: 2}) == -sp.oo
+    padding = mhasym.formula("masks.padding").expr.rhs
+    L = notation.dim("L")
+    assert padding.xreplace({j: 3, L: 3}) == 0 and padding.xreplace({j: 4, L: 3}) == -sp.oo  # key L is real
+    for fid in ("attention.softmax", "tr.layer_norm"):
+        sums = [s for s in sp.preorder_traversal(mhasym.formula(fid).expr) if isinstance(s, sp.Sum)]
+        assert sums and all(limit[1] == 1 for s in sums for limit in s.limits), fid

@@ -10,7 +10,7 @@ Causal masks when the number of queries n differs from the number of keys m:
 - ``"bottom-right"``: query i sees keys j <= i + (m - n), so the last query
   sees every key (a decoder continuing a cached prefix).
 
-Indices are 0-based here, as in NumPy.
+Indices count from 1, as everywhere on the site: the first query is i = 1, the first key j = 1.
 
 >>> causal_condition("top-left")
 j <= i
@@ -33,12 +33,12 @@ def _index(name: str) -> sp.Symbol:
 
 
 def query_index() -> sp.Symbol:
-    """The 0-based query (row) index ``i``."""
+    """The query (row) index ``i``, counted from 1."""
     return _index("i")
 
 
 def key_index() -> sp.Symbol:
-    """The 0-based key (column) index ``j``."""
+    """The key (column) index ``j``, counted from 1."""
     return _index("j")
 
 
@@ -57,5 +57,5 @@ def causal_condition(align: str = "top-left"):
 
 
 def padding_condition():
-    """Key ``j`` may be attended when it is a real token: ``j < L`` for a sequence of length L."""
-    return sp.Lt(key_index(), notation.dim("L"), evaluate=False)
+    """Key ``j`` may be attended when it is a real token: ``j <= L`` for a sequence of L real tokens."""
+    return sp.Le(key_index(), notation.dim("L"), evaluate=False)

@@ -88,7 +88,8 @@ MATRICES = {
     "gamma": (r"\gamma", None, None),  # LayerNorm gain, one per norm
     "beta": (r"\beta", None, None),  # LayerNorm shift
     "H": ("H", None, None),  # intermediate results inside a layer
-    "E": ("E", None, None),  # embedding matrix, one row per vocabulary entry
+    "E": ("E", None, None),  # embedding matrix, one row per vocabulary entry (|V| x d_model)
+    "E_x": ("E", "x", None),  # the rows of E for the n tokens x_1 .. x_n of a sequence (n x d_model)
     "PE": (r"\mathit{PE}", None, None),
     "P": ("P", None, None),  # a permutation matrix
     "Z": ("Z", None, None),
@@ -104,7 +105,7 @@ MATRIX_PLAIN = {
     "X_kv": "X_kv", "M_causal": "M^causal", "M_pad": "M^pad", "W_Q": "W^Q", "W_K": "W^K", "W_V": "W^V",
     "W_O": "W^O", "Wx_Q": "W^Q,cross", "Wx_K": "W^K,cross", "Wx_V": "W^V,cross", "Wx_O": "W^O,cross",
     "gamma": "gamma", "beta": "beta", "PE": "PE", "Z_concat": "Z_concatenated", "normed": "X~",
-    "head": "head", "memory": "H_enc",
+    "head": "head", "memory": "H_enc", "E_x": "E_x",
 }
 
 # Named functions, printed upright.

@@ -190,7 +190,7 @@ def pe_definition():
     return ((Call("PE", pos, 2 * i), sp.sin(angle)), (Call("PE", pos, 2 * i + 1), sp.cos(angle)))
 
 def embedding_input(s: Sizes, rows):
-    """``X = E_tokens sqrt(d_model) + PE``: embedded tokens, scaled, plus positions."""
-    E = notation.matrix("E", rows, s.d_model)
+    """``X = E_x sqrt(d_model) + PE``: the embedding rows of the tokens, scaled, plus positions."""
+    E = notation.matrix("E_x", rows, s.d_model)
     PE = notation.matrix("PE", rows, s.d_model)
     return MatAdd(MatMul(sp.sqrt(s.d_model), E), PE)

@@ -12,8 +12,8 @@ from mhasym.catalog.entries.sources import PAPER, cite as _text
 from mhasym.catalog.registry import register
 from mhasym.catalog.text import Text
 from mhasym.model import attention, cost, notation, paper
-from mhasym.model.expressions import (BigO, Concat, Elided, MatSum, Relation, Scientific, SplitHeads, Times,
-                                      value_of)
+from mhasym.model.expressions import (Aligned, BigO, Concat, Elided, MatSum, Relation, Scientific, SplitHeads,
+                                      Times, value_of)
 
 P = notation.scalar
 
@@ -88,29 +88,43 @@ def _split():
     i = notation.scalar("i")
     X = notation.matrix("X", s.n, s.d_model)
     fused = notation.matrix("W_Q", s.d_model, s.h * s.d_k)
-    return Relation(SplitHeads(MatMul(X, fused), s.h, i), MatMul(X, s.W("Q", i)))
+    heads = Concat(s.W("Q", 1), Elided(s.d_model, (s.h - 2) * s.d_k, s.W("Q", i), i, 2, s.h - 1), s.W("Q", s.h))
+    return Aligned(Relation(fused, heads), Relation(SplitHeads(MatMul(X, fused), s.h, i), MatMul(X, s.W("Q", i))))
 
 
 def _check_split(f, expr, sizes=None):
-    """Both sides with symbolic entries for every head i, where the fused W^Q is [W^Q_1 ... W^Q_h] side by side."""
+    """The second line with symbolic entries for every head i, where W^Q is what the first line defines."""
+    what = "split_i(X W^Q) vs X W^Q_i with symbolic entries, W^Q as the first line defines it"
+    # all sizes different from each other (n != h, d_k != d_model), so a size put for another shows
+    sizes_list = [{"n": 4, "d_model": 2, "h": 3, "d_k": 1, "i": i} for i in (1, 2, 3)] + \
+                 [{"n": 3, "d_model": 5, "h": 2, "d_k": 4, "i": i} for i in (1, 2)]
+    try:
+        definition, identity = expr.args
+        fused_name = definition.lhs
+        if not (isinstance(fused_name, notation.NamedMatrix) and fused_name.key == "W_Q" and fused_name.index is None):
+            raise ValueError(f"the first line defines {definition.lhs}, not the fused W^Q")
+    except Exception as exc:  # noqa: BLE001
+        return failed(f.id, "identity", what, sizes_list[-1], exc)
+
     def blocks(sz):
         heads = [sp.ImmutableMatrix(_symbols(f"W_Q_{k}", sz["d_model"], sz["d_k"])) for k in range(1, sz["h"] + 1)]
-        return {"W_Q": lambda s: sp.ImmutableMatrix(sp.Matrix.hstack(*heads)) if s.index is None else heads[int(s.index) - 1]}
+        per_head = {"W_Q": lambda s: heads[int(s.index) - 1]}
+        fused = _explicit(definition.rhs, sz, per_head)
+        return {"W_Q": lambda s: fused if s.index is None else heads[int(s.index) - 1]}
 
-    sizes_list = [{"n": 3, "d_model": 2, "h": 3, "d_k": 2, "i": i} for i in (1, 2, 3)] + \
-                 [{"n": 2, "d_model": 3, "h": 2, "d_k": 1, "i": i} for i in (1, 2)]
-    return _identity_at(f, expr, "split_i(X W^Q) vs X W^Q_i with symbolic entries, W^Q = [W^Q_1 ... W^Q_h]",
-                        sizes_list, blocks)
+    return _identity_at(f, identity, what, sizes_list, blocks)
 
 
 register(
     "id.split_heads", "multihead",
     Text("One big projection, split into heads", "一次大投影再拆分成多个头"),
-    Text("Implementations compute X [[W_Q]] with all heads' columns side by side, then reshape to "
-         "(n, h, [[d_k]]) and transpose to (h, n, [[d_k]]). That equals the h separate projections X [[W_Q:i]]; "
-         "a reshape to (h, n, [[d_k]]) without the transpose mixes tokens and heads.",
-         "实现中通常把所有头的列并排，一次算出 X [[W_Q]]，再 reshape 成 (n, h, [[d_k]]) 并转置为 (h, n, [[d_k]])。"
-         "这与 h 个单独的投影 X [[W_Q:i]] 相等；若直接 reshape 成 (h, n, [[d_k]]) 而不转置，就会把词元和头混在一起。"),
+    Text("Implementations put all heads' [[W_Q:i]] side by side in one [[W_Q]] ([[d_model]] × h [[d_k]]) and compute "
+         "X [[W_Q]] at once. split_i(P) is head i's block of columns of P: P.reshape(n, h, [[d_k]]).transpose(1, 0, 2)[i − 1] "
+         "in NumPy. It equals the separate projection X [[W_Q:i]]. reshape_i(P), that is P.reshape(h, n, [[d_k]])[i − 1] "
+         "without the transpose, takes consecutive numbers and mixes tokens and heads.",
+         "实现中通常把所有头的 [[W_Q:i]] 并排成一个 [[W_Q]]（[[d_model]] × h [[d_k]]），一次算出 X [[W_Q]]。"
+         "split_i(P) 是 P 中第 i 个头的那一块列，在 NumPy 中是 P.reshape(n, h, [[d_k]]).transpose(1, 0, 2)[i − 1]，"
+         "它等于单独的投影 X [[W_Q:i]]。reshape_i(P) 即不转置的 P.reshape(h, n, [[d_k]])[i − 1]，取的是连续的数，会把词元和头混在一起。"),
     _split, _check_split,
 )
 

@@ -43,7 +43,7 @@ def _check_embedding(f, expr, sizes=None):
     n, d_model, vocab = 6, 8, 30
     g = rng(SEED)
     table, tokens = g.normal(size=(vocab, d_model)), g.integers(0, vocab, n)
-    inputs = Inputs({"E": [table[tokens]], "PE": [reference.positional_encoding(n, d_model)]})
+    inputs = Inputs({"E_x": [table[tokens]], "PE": [reference.positional_encoding(n, d_model)]})
     want = table[tokens] * np.sqrt(d_model) + reference.positional_encoding(n, d_model)
     return run_and_compare(f, expr, "the formula, compiled, vs embedding rows * sqrt(d_model) + reference encoding",
                            {"n": n, "d_model": d_model}, inputs, want, shown_sizes={"n": n, "d_model": d_model, "vocab": vocab})
@@ -52,11 +52,12 @@ def _check_embedding(f, expr, sizes=None):
 register(
     "tr.embedding", "transformer",
     Text("Input of the encoder and decoder", "编码器和解码器的输入"),
-    _text("Each token's row of the embedding matrix E, multiplied by [[sqrt:d_model]], plus the "
-          "positional encoding of its position. Embedding and positional encoding are the two "
-          "encodings the notebook names.",
-          "每个词元取嵌入矩阵 E 的对应行，乘以 [[sqrt:d_model]]，再加上其位置的位置编码。"
-          "这就是课程笔记提到的 Embedding 和 Positional Encoding 两种编码。", PAPER),
+    _text("[[E_x]] holds the rows of the embedding matrix [[E]] (|V| × [[d_model]], one row per vocabulary entry) "
+          "for the n tokens of the sequence; they are multiplied by [[sqrt:d_model]] and the positional encoding "
+          "of each position is added. Embedding and positional encoding are the two encodings the notebook names.",
+          "[[E_x]] 是嵌入矩阵 [[E]]（|V| × [[d_model]]，词表中每个词元一行）中对应序列 n 个词元的那些行；"
+          "它们乘以 [[sqrt:d_model]]，再加上各自位置的位置编码。这就是课程笔记提到的 Embedding 和 Positional Encoding 两种编码。",
+          PAPER),
     _embedding, _check_embedding,
 )
 
@@ -134,9 +135,15 @@ def _check_layer_norm(f, expr, sizes=None):
         known = {}
         for rel in (mean_rel, var_rel):
             value = value_of(rel.rhs).xreplace({d: d_model}).doit().xreplace(values).xreplace(known)
-            unknown = [s for s in value_of(rel.lhs).free_symbols if s in (mu_s, sigma)]
-            roots = [r for r in sp.solve(sp.Eq(value_of(rel.lhs), value), unknown[0]) if r.is_real]
-            known[unknown[0]] = sp.Float(max(roots) if unknown[0] == sigma else roots[0])
+            lhs = value_of(rel.lhs)
+            unknown = [s for s in lhs.free_symbols if s in (mu_s, sigma)][0]
+            if lhs == unknown:
+                known[unknown] = sp.Float(value)
+            elif isinstance(lhs, sp.Pow) and lhs.base == unknown and lhs.exp.is_number:
+                known[unknown] = sp.Float(value) ** (1 / lhs.exp)  # sigma^2 = v: sigma = v^(1/2)
+            else:
+                roots = [r for r in sp.solve(sp.Eq(lhs, value), unknown) if r.is_real]
+                known[unknown] = sp.Float(max(roots) if unknown == sigma else roots[0])
         got = [float(value_of(out_rel.rhs).xreplace({j: c + 1}).xreplace(
             {x[c + 1]: row[c], gamma[c + 1]: gam[c], beta[c + 1]: bet[c], eps: eps_value, **known}))
             for c in range(d_model)]

@@ -28,11 +28,11 @@ def _entry_lhs(name="M"):
 
 
 def _evaluate(piecewise, n, m, extra=None) -> np.ndarray:
-    """The additive mask formula at every (i, j), as a boolean matrix (True where it is 0)."""
+    """The additive mask formula at every (i, j), i = 1..n and j = 1..m, as a boolean matrix (True where it is 0)."""
     i, j = masks.query_index(), masks.key_index()
     values = {notation.dim("n"): n, notation.dim("m"): m, **(extra or {})}
     f = sp.lambdify([i, j], value_of(piecewise.xreplace(values)), "math")
-    return np.array([[f(a, b) == 0 for b in range(m)] for a in range(n)])
+    return np.array([[f(a, b) == 0 for b in range(1, m + 1)] for a in range(1, n + 1)])
 
 
 def _causal(align):
@@ -54,9 +54,9 @@ def _causal(align):
 register(
     "masks.causal_top_left", "masks",
     Text("Causal mask, top-left aligned", "因果掩码（左上对齐）"),
-    Text("Query i may attend keys j ≤ i (0-based). With n ≠ m this aligns the first query with the "
+    Text("Query i may attend keys j ≤ i (counting from 1). With n ≠ m this aligns the first query with the "
          "first key; it is what the decoder's self-attention uses (n = m there).",
-         "查询 i 只能关注 j ≤ i 的键（从 0 开始编号）。当 n ≠ m 时，第一个查询与第一个键对齐；"
+         "查询 i 只能关注 j ≤ i 的键（从 1 开始编号）。当 n ≠ m 时，第一个查询与第一个键对齐；"
          "解码器自注意力（n = m）使用它。"),
     *_causal("top-left"),
 )
@@ -83,7 +83,7 @@ def _check_padding(f, expr, sizes=None):
         got = _evaluate(expr.rhs, 3, m, {notation.dim("L"): length})
         want = np.broadcast_to(np.arange(m) < length, (3, m))
         worst = max(worst, int(np.sum(got != want)))
-    return CheckResult(f.id, "numeric", "formula at every (i, j) vs keys 0..L-1 being real tokens",
+    return CheckResult(f.id, "numeric", "formula at every (i, j) vs the first L keys being the real tokens",
                        worst == 0, {"(m, L)": "(7,4) (5,5) (6,1)"}, max_error=float(worst), tolerance=0.0,
                        detail=f"{worst} entries differ")
 
@@ -91,9 +91,9 @@ def _check_padding(f, expr, sizes=None):
 register(
     "masks.padding", "masks",
     Text("Padding mask", "填充掩码"),
-    Text("Sequences in a batch are padded to one length; key j is a real token when j < L, and padding "
+    Text("Sequences in a batch are padded to one length; key j is a real token when j ≤ L, and padding "
          "keys get minus infinity for every query.",
-         "批次中的序列被填充到相同长度；当 j < L 时键 j 是真实词元，填充位置的键对所有查询都加上负无穷。"),
+         "批次中的序列被填充到相同长度；当 j ≤ L 时键 j 是真实词元，填充位置的键对所有查询都加上负无穷。"),
     _padding, _check_padding,
 )
 

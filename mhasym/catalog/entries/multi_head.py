@@ -127,9 +127,15 @@ def _check_multihead(masked: bool):
 register(
     "mha.multihead", "multihead",
     Text("Multi-head attention with the output projection", "多头注意力（含输出投影）"),
-    _text("The heads are concatenated (not summed) and multiplied by [[W_O]]. The lecture notebook "
-          "omits [[W_O]]; this follows the paper.",
-          "各头的输出拼接（而不是相加）后乘以 [[W_O]]。课程笔记省略了 [[W_O]]；这里依据论文补上。", PAPER),
+    _text("The heads are concatenated (not summed) and multiplied by [[W_O]]; the output is n × [[d_model]]. "
+          "Here Q, K, V are the sequences that the heads project (n × [[d_model]] for the queries, m × [[d_model]] "
+          "for keys and values; in self-attention all three are X); inside a head, Attention's Q, K, V are the "
+          "projections X [[W_Q:i]] (n × [[d_k]]), .... The paper uses the letters both ways; so does this site, "
+          "and the shapes tell them apart. The lecture notebook omits [[W_O]]; this follows the paper.",
+          "各头的输出拼接（而不是相加）后乘以 [[W_O]]，输出为 n × [[d_model]]。这里的 Q、K、V 是被各头投影的序列"
+          "（查询 n × [[d_model]]，键和值 m × [[d_model]]；自注意力中三者都是 X）；而在单个头内部，Attention 的 Q、K、V "
+          "是投影 X [[W_Q:i]]（n × [[d_k]]）等。论文对这几个字母两种用法都有，本站也一样，靠形状区分。"
+          "课程笔记省略了 [[W_O]]；这里依据论文补上。", PAPER),
     _multihead, _check_multihead(False),
 )
 
