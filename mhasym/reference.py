@@ -223,3 +223,45 @@ def decoder_layer(y, memory, p, norm="post", eps=1e-5):
     h1 = _sublayer(y, lambda z: _attn(z, z, p, "self_attn", causal), p, "norm_1", norm, eps)
     h2 = _sublayer(h1, lambda z: _attn(z, memory, p, "cross_attn"), p, "norm_2", norm, eps)
     return _sublayer(h2, lambda z: _ffn(z, p), p, "norm_3", norm, eps)
+
+
+# Around the layers: the output layer, the decoder's input, training (the paper's Sections 3.4, 5.3, 5.4).
+
+def output_probabilities(h, embedding):
+    """Next-token probabilities, (n, vocab): softmax of each row of h E^T, with the embedding matrix E
+    (vocab, d_model) shared with the pre-softmax linear layer."""
+    h, embedding = _matrix("h", h), _matrix("embedding", embedding)
+    if embedding.shape[1] != h.shape[1]:
+        raise ValueError(f"embedding needs d_model = {h.shape[1]} columns, got {embedding.shape[1]}")
+    return softmax_rows(h @ embedding.T)
+
+
+def shift_right(tokens, start):
+    """The decoder's input in training: the start token, then the target tokens but the last."""
+    tokens = [int(t) for t in tokens]
+    return [int(start)] + tokens[:-1]
+
+
+def smoothed_targets(targets, vocab, eps=0.1):
+    """Label smoothing, (n, vocab): 1 - eps on each target token plus eps spread evenly over the vocabulary."""
+    vocab = _size("vocab", vocab)
+    out = np.full((len(targets), vocab), eps / vocab)
+    out[np.arange(len(targets)), np.asarray(targets, dtype=int)] += 1.0 - eps
+    return out
+
+
+def learning_rate(step, d_model, warmup=4000):
+    """The paper's schedule: d_model^-0.5 * min(step^-0.5, step * warmup^-1.5), for step >= 1."""
+    step = np.asarray(step, dtype=float)
+    if np.any(step < 1):
+        raise ValueError("step counts from 1")
+    return d_model ** -0.5 * np.minimum(step ** -0.5, step * warmup ** -1.5)
+
+
+def dropout(x, keep, p):
+    """Inverted dropout with a given keep mask (True where an entry is kept): kept entries are divided by
+    1 - p, so that the mean over masks drawn with rate p is x."""
+    x, keep = _matrix("x", x), np.asarray(keep, dtype=bool)
+    if keep.shape != x.shape:
+        raise ValueError(f"keep must have shape {x.shape}, got {keep.shape}")
+    return np.where(keep, x / (1.0 - p), 0.0)

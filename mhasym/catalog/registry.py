@@ -49,6 +49,7 @@ _ENTRY_MODULES = (
     "mhasym.catalog.entries.masking",
     "mhasym.catalog.entries.layers",
     "mhasym.catalog.entries.identities",
+    "mhasym.catalog.entries.training",
     "mhasym.catalog.entries.parameter_counts",
     "mhasym.catalog.entries.wrong_versions",
 )

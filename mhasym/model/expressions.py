@@ -514,6 +514,15 @@ class Scientific(_Written):
         return self.args[0] * sp.Integer(10) ** self.args[1]
 
 
+class Minimum(_Written):
+    """``\\min(a, b, ...)`` with its arguments in the order written."""
+
+    precedence = PRECEDENCE["Atom"]
+
+    def value(self):
+        return sp.Min(*self.args)
+
+
 class Cases(sp.Piecewise):
     """A piecewise definition kept as written: ``j \\le i`` stays ``j \\le i`` when the tree is rebuilt."""
 

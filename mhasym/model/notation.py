@@ -57,6 +57,13 @@ SCALARS = {
     "S_filled": r"\tilde{S}",  # scores after a masked fill
     "mu": r"\mu",
     "sigma": r"\sigma",
+    "step": r"\mathit{step}",  # training step, counted from 1
+    "warmup": r"\mathit{warmup}",  # warm-up steps of the learning-rate schedule
+    "lrate": r"\mathit{lrate}",
+    "eps_ls": r"\epsilon_{ls}",  # label smoothing
+    "P_drop": r"P_{\text{drop}}",  # dropout rate
+    "start": r"\langle s \rangle",  # the start token of the decoder's input
+    "y_in": r"y^{\text{in}}",  # the decoder's input tokens (label of y_in_t)
 }
 
 # Matrices: name -> (base, fixed subscript, superscript). A head or layer
@@ -89,7 +96,8 @@ MATRICES = {
     "beta": (r"\beta", None, None),  # LayerNorm shift
     "H": ("H", None, None),  # intermediate results inside a layer
     "E": ("E", None, None),  # embedding matrix, one row per vocabulary entry (|V| x d_model)
-    "E_x": ("E", "x", None),  # the rows of E for the n tokens x_1 .. x_n of a sequence (n x d_model)
+    "E_x": ("E", "x", None),
+    "Y_hat": (r"\hat{Y}", None, None),  # next-token probabilities, one row per position  # the rows of E for the n tokens x_1 .. x_n of a sequence (n x d_model)
     "PE": (r"\mathit{PE}", None, None),
     "P": ("P", None, None),  # a permutation matrix
     "Z": ("Z", None, None),
@@ -105,7 +113,7 @@ MATRIX_PLAIN = {
     "X_kv": "X_kv", "M_causal": "M^causal", "M_pad": "M^pad", "W_Q": "W^Q", "W_K": "W^K", "W_V": "W^V",
     "W_O": "W^O", "Wx_Q": "W^Q,cross", "Wx_K": "W^K,cross", "Wx_V": "W^V,cross", "Wx_O": "W^O,cross",
     "gamma": "gamma", "beta": "beta", "PE": "PE", "Z_concat": "Z_concatenated", "normed": "X~",
-    "head": "head", "memory": "H_enc", "E_x": "E_x",
+    "head": "head", "memory": "H_enc", "E_x": "E_x", "Y_hat": "Y^",
 }
 
 # Named functions, printed upright.
@@ -119,6 +127,7 @@ OPERATORS = {
     "FFN": r"\operatorname{FFN}",
     "PE": r"\mathit{PE}",
     "Sublayer": r"\operatorname{Sublayer}",
+    "Dropout": r"\operatorname{Dropout}",
     "EncoderLayer": r"\operatorname{EncoderLayer}",
     "DecoderLayer": r"\operatorname{DecoderLayer}",
     "Encoder": r"\operatorname{Encoder}",
@@ -158,7 +167,7 @@ def scalar(name: str) -> sp.Symbol:
         raise MhasymError(f"unknown scalar {name!r}; known: {', '.join(SCALARS)}")
     if name in ("i", "j", "k", "t", "pos"):  # indices and positions, counted from 0 or from 1
         return sp.Symbol(name, integer=True, nonnegative=True)
-    if name == "l":
+    if name in ("l", "step", "warmup"):
         return sp.Symbol(name, integer=True, positive=True)
     if name == "mu":  # a mean: any real number
         return sp.Symbol(name, real=True)

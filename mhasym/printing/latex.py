@@ -235,6 +235,9 @@ class MhaLatexPrinter(LatexPrinter):
         mantissa, power = (self._print(a) for a in expr.args)
         return self._power(rf"{mantissa} \cdot 10^{{{power}}}", exp)
 
+    def _print_Minimum(self, expr, exp=None):
+        return self._power(r"\min\left(" + ", ".join(self._print(a) for a in expr.args) + r"\right)", exp)
+
     def _print_Sub(self, expr):
         base, index = expr.args
         return f"{self._print(base)}_{{{self._print(index)}}}"

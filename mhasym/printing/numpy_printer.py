@@ -104,6 +104,18 @@ class MatrixCodePrinter(NumPyPrinter):
     def _print_Let(self, expr):
         return self._print(expr.value)
 
+    def _print_Minus(self, expr):
+        return f"({self._print(expr.args[0])} - {self._print(expr.args[1])})"
+
+    def _print_Plus(self, expr):
+        return "(" + " + ".join(self._print(a) for a in expr.args) + ")"
+
+    def _print_Times(self, expr):
+        return "(" + " * ".join(self._print(a) for a in expr.args) + ")"
+
+    def _print_Power(self, expr):
+        return f"({self._print(expr.args[0])} ** {self._print(expr.args[1])})"
+
     def _print_Frac(self, expr):
         return f"({self._print(expr.args[0])}) / ({self._print(expr.args[1])})"
 

@@ -240,6 +240,45 @@ def attention_weights(lang: str = "en", weights=None, n: int = 5, m: int = 7, he
     return _svg(width, height, body, "attention weights")
 
 
+def learning_rate(lang: str = "en", last_step: int = 40000) -> str:
+    """The learning-rate schedule drawn from the catalog's formula (tr.learning_rate) at d_model = 512."""
+    import sympy as sp
+
+    from mhasym.catalog.registry import formula
+    from mhasym.model import notation
+    from mhasym.model.expressions import value_of
+
+    definition, warm = formula("tr.learning_rate").expr.args
+    rule = sp.lambdify([notation.scalar("step")], value_of(definition.rhs).xreplace(
+        {notation.dim("d_model"): paper.BASE["d_model"], notation.scalar("warmup"): warm.rhs}), "numpy")
+    steps = np.linspace(1, last_step, 400)
+    rates = np.asarray(rule(steps), dtype=float)
+    width, height, left, bottom, top, right = 640, 300, 70, 250, 20, 620
+    top_rate = float(rates.max())
+
+    def x(s):
+        return left + (right - left) * s / last_step
+
+    def y(r):
+        return bottom - (bottom - top) * r / (top_rate * 1.1)
+
+    w = WORDS[lang]
+    points = " ".join(f"{x(s):.1f},{y(r):.1f}" for s, r in zip(steps, rates))
+    body = [f"<line x1='{left}' y1='{bottom}' x2='{right}' y2='{bottom}' stroke='#555'/>",
+            f"<line x1='{left}' y1='{bottom}' x2='{left}' y2='{top}' stroke='#555'/>",
+            f"<polyline points='{points}' fill='none' stroke='#3f51b5' stroke-width='2'/>"]
+    warmup = int(warm.rhs)
+    body.append(f"<line x1='{x(warmup):.1f}' y1='{bottom}' x2='{x(warmup):.1f}' y2='{y(top_rate):.1f}' "
+                f"stroke='#999' stroke-dasharray='4 3'/>")
+    body.append(_text(x(warmup) + 6, y(top_rate) - 8, f"{w['warmup_end']} ({warmup}) · {top_rate:.1e}", 12, "start"))
+    for s in range(0, last_step + 1, 10000):
+        body.append(_text(x(s), bottom + 16, str(s), 11))
+    for r in (0.0, top_rate / 2, top_rate):
+        body.append(_text(left - 6, y(r), f"{r:.1e}", 11, "end"))
+    body.append(_text((left + right) / 2, bottom + 38, w["training_step"], 13))
+    return _svg(width, height + 20, body, w["learning_rate"])
+
+
 FIGURES = {
     "multihead": multihead,
     "concatenation": concatenation,
@@ -247,6 +286,7 @@ FIGURES = {
     "masks": masks,
     "positional_encoding": positional_encoding,
     "attention_weights": attention_weights,
+    "learning_rate": learning_rate,
 }
 
 

@@ -22,6 +22,7 @@ WORDS = {
         "numeric": "compared with numbers", "shape_check": "shape check", "identity": "proven by SymPy",
         "caught": "wrong version caught", "seed": "seed", "max_error": "max error",
         # the figures
+        "warmup_end": "end of warm-up", "training_step": "training step", "learning_rate": "learning rate",
         "input": "input X", "head": "head", "concat": "Concat", "output": "output", "encoder": "Encoder",
            "decoder": "Decoder", "embedding": "Embedding", "positional": "Positional encoding",
            "self_attn": "Multi-head self-attention", "masked_attn": "Masked multi-head self-attention",
@@ -40,6 +41,7 @@ WORDS = {
         "notation": "符号与约定", "slides": "多头注意力",
         "numeric": "数值比对", "shape_check": "形状检查", "identity": "SymPy 证明", "caught": "错误写法被检出",
         "seed": "随机种子", "max_error": "最大误差",
+        "warmup_end": "预热结束", "training_step": "训练步数", "learning_rate": "学习率",
         "input": "输入 X", "head": "头", "concat": "拼接 Concat", "output": "输出", "encoder": "编码器",
            "decoder": "解码器", "embedding": "词嵌入 Embedding", "positional": "位置编码",
            "self_attn": "多头自注意力", "masked_attn": "带掩码的多头自注意力",
