@@ -33,6 +33,8 @@ DIMENSIONS = {
     "L": "L",  # number of real (not padding) tokens
     "rows": "r",
     "cols": "c",
+    "kernel": "k",  # kernel width of a convolutional layer (Table 1)
+    "radius": r"r",  # neighbourhood size of restricted self-attention (Table 1)
 }
 
 # Index and scalar symbols that are not sizes: name -> LaTeX.
@@ -54,6 +56,9 @@ SCALARS = {
     "P_big": r"P_{\text{big}}",
     "C_self": r"C_{\text{self-attn}}",
     "C_attn": r"C_{\text{attn}}",  # multiply-adds of Q K^T and A V alone (the paper's Table 1)
+    "C_rec": r"C_{\text{recurrent}}",
+    "C_conv": r"C_{\text{conv}}",
+    "C_restr": r"C_{\text{restricted}}",
     "S_filled": r"\tilde{S}",  # scores after a masked fill
     "mu": r"\mu",
     "sigma": r"\sigma",

@@ -12,7 +12,7 @@ from mhasym.catalog.entries.sources import PAPER, cite as _text
 from mhasym.catalog.registry import register
 from mhasym.catalog.text import Text
 from mhasym.model import attention, cost, notation, paper
-from mhasym.model.expressions import (BigO, Concat, Elided, MatSum, Relation, Scientific, SplitHeads, Times,
+from mhasym.model.expressions import (BigO, Concat, Elided, Group, MatSum, Relation, Scientific, SplitHeads, Times,
                                       value_of)
 
 P = notation.scalar
@@ -192,6 +192,35 @@ register(
 )
 
 
+def _table1_others():
+    n, d, k, r = (notation.dim(x) for x in ("n", "d_model", "kernel", "radius"))
+    return Group(Relation(P("C_rec"), BigO(Times(n, d**2))), Relation(P("C_conv"), BigO(Times(k, n, d**2))),
+                 Relation(P("C_restr"), BigO(Times(r, n, d))))
+
+
+
+
+def _check_table1_others(f, expr, sizes=None):
+    n, d, k, r = (notation.dim(x) for x in ("n", "d_model", "kernel", "radius"))
+    counts = {P("C_rec"): 2 * n * d**2, P("C_conv"): k * n * d**2, P("C_restr"): 2 * r * n * d}
+    what = "multiply-adds counted per layer over the growth shown, as each size grows: every limit positive and finite"
+    details = []
+    try:
+        if len(expr.args) != 3 or {row.lhs for row in expr.args} != set(counts):
+            raise ValueError("the lines do not define C_recurrent, C_conv and C_restricted")
+        for row in expr.args:
+            growth = value_of(row.rhs.arg)
+            for x in (n, d, k, r):
+                limit = sp.limit(counts[row.lhs] / growth, x, sp.oo)
+                if not (limit.is_positive and limit.is_finite):
+                    return CheckResult(f.id, "identity", what, False, {},
+                                       detail=f"{row.lhs}: count over growth tends to {limit} as {x} grows")
+            details.append(str(row.lhs))
+    except Exception as exc:  # noqa: BLE001
+        return failed(f.id, "identity", what, {}, exc)
+    return CheckResult(f.id, "identity", what, True, {}, detail="limits positive and finite for " + ", ".join(details))
+
+
 def _table1():
     n, d = notation.dim("n"), notation.dim("d_model")
     return Relation(P("C_attn"), BigO(Times(n**2, d)))
@@ -228,4 +257,20 @@ register(
           "（论文所说的常见情形）投影占主导。表 1 将它与循环层 O(n d²)（需要 n 步顺序计算）和卷积层 O(k n d²) 比较；"
           "自注意力只需 O(1) 步顺序计算，任意两个位置之间的最长路径为 O(1)。", PAPER),
     _table1, _check_table1,
+)
+
+
+register(
+    "cost.table1_others", "cost",
+    Text("The other layers of Table 1", "表 1 中的其他层"),
+    _text("Per layer, counted as a reader would: a recurrent layer does two [[d_model]] × [[d_model]] products per "
+          "step, 2 n [[d_model:sq]] in all, in n sequential steps, with a path of length O(n) between distant positions; "
+          "a convolution of width k maps k neighbours to each position, k n [[d_model:sq]], with paths of O(log_k n) "
+          "layers; self-attention restricted to r neighbours costs 2 r n [[d_model]] and needs O(n/r) layers to connect "
+          "any two positions. Self-attention's own row is the formula above: O(1) sequential operations and paths.",
+          "按层计算，像读者自己数的那样：循环层每一步做两次 [[d_model]] × [[d_model]] 的乘法，共 2 n [[d_model:sq]]，"
+          "需要 n 步顺序计算，远处两个位置之间的路径长度为 O(n)；宽度为 k 的卷积把 k 个邻居映射到每个位置，"
+          "共 k n [[d_model:sq]]，路径需要 O(log_k n) 层；限制在 r 个邻居内的自注意力代价为 2 r n [[d_model]]，"
+          "连接任意两个位置需要 O(n/r) 层。自注意力本身那一行就是上面的公式：顺序计算和路径长度都是 O(1)。", PAPER),
+    _table1_others, _check_table1_others,
 )
