@@ -119,3 +119,19 @@ def test_indices_count_from_1_except_the_positional_encoding():
     for fid in ("attention.softmax", "tr.layer_norm"):
         sums = [s for s in sp.preorder_traversal(mhasym.formula(fid).expr) if isinstance(s, sp.Sum)]
         assert sums and all(limit[1] == 1 for s in sums for limit in s.limits), fid
+
+
+def test_the_base_model_gap_is_explained_with_numbers_that_the_formulas_give():
+    """cost.base_params says the omitted biases are about 0.074M and a vocabulary of about 40.8k gives 65M."""
+    from mhasym.model import cost, paper
+
+    b = paper.BASE
+    shown = cost.parameter_count(b["d_model"], b["h"], b["d_ff"], b["N"], paper.VOCAB)
+    gap = paper.REPORTED_PARAMETERS["base"] - shown
+    biases = 3 * b["N"] * 4 * b["d_model"] + paper.VOCAB  # 18 attention blocks x 4 projections, output layer
+    vocab = paper.VOCAB + gap / b["d_model"]
+    text = mhasym.formula("cost.base_params").description
+    assert f"{gap / 1e6:.2f}M" in text.en and f"{biases / 1e6:.3f}M" in text.en and f"{vocab / 1e3:.1f}k" in text.en
+    assert f"{gap / 1e4:.0f} 万" in text.zh and f"{biases / 1e4:.1f} 万" in text.zh and f"{vocab / 1e4:.2f} 万" in text.zh
+    big = paper.BIG
+    assert cost.parameter_count(big["d_model"], big["h"], big["d_ff"], big["N"], paper.VOCAB) > paper.REPORTED_PARAMETERS["big"]

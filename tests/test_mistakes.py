@@ -108,7 +108,7 @@ def test_the_mistakes_page_splits_errors_from_conventions_and_pairs_each_with_it
     from pathlib import Path
 
     root = Path(__file__).resolve().parents[1]
-    for name, errors, conventions in (("mistakes.md", "## Errors", "## Conventions"), ("mistakes.zh.md", "## 错误", "## 与论文不同的约定")):
+    for name, errors, conventions in (("mistakes.md", "## Errors", "## Conventions"), ("mistakes.zh.md", "## 错误", "## 与论文或其来源不同的约定")):
         text = (root / "docs" / name).read_text(encoding="utf-8")
         head, rest = text.split(errors, 1)
         wrong_part, convention_part = rest.split(conventions, 1)

@@ -255,6 +255,7 @@ def attention_bindings(x: dict) -> Inputs:
     return Inputs({
         "Q": [x["q"], x["x_q"]], "K": [x["k"], x["x_kv"]], "V": [x["v"], x["x_kv"]],
         "X": [x["x_q"]], "Y": [x["x_q"]], "X_kv": [x["x_kv"]], "memory": [x["x_kv"]],
+        "H": lambda index: [x["x_q"]] if index == 1 else [],  # H_1: the decoder's queries in cross-attention
         "W_Q": _per_head(x["w_q"]), "W_K": _per_head(x["w_k"]), "W_V": _per_head(x["w_v"]), "W_O": [x["w_o"]],
         "M": [additive], "B": [x["mask"].astype(float)],
     }, {"epsilon": EPSILON})

@@ -40,6 +40,7 @@ class Mistake:
     kind: str = "error"  # "error": the results are wrong; "convention": they differ from the paper's
     why: Text = field(default_factory=lambda: Text("", ""))  # why it is wrong, or how it differs
     seen: Text = field(default_factory=lambda: Text("", ""))  # where it is seen (a source)
+    differs_from: Text = field(default_factory=lambda: Text("the paper", "论文"))  # for a convention: whose formula
 
     def wrong(self):
         """The wrong formula as a SymPy object of the same form as the right one."""
@@ -173,15 +174,15 @@ def _make():
                 why=t("[[A]] [[V]] averages value rows with each query's weights; [[V]] [[A]] has the right shape only when "
                       "n = m = [[d_v]], and then wrong values.",
                       "[[A]] [[V]] 用每个查询的权重对值的各行加权平均；[[V]] [[A]] 只有在 n = m = [[d_v]] 时形状才对，而且数值是错的。"),
-                seen=t("Seen in a published implementation whose tests compared shapes only (learner-pitfalls, item 10).",
-                       "见于一个只比较形状的已发表实现（学习者常见问题第 10 条）。")),
+                seen=t("Seen in a published implementation whose tests compared shapes only, with equal query and key lengths.",
+                       "见于一个只比较形状、且查询与键长度相等的已发表实现。")),
         Mistake("a_transposed_v", t("A transposed before multiplying by V", "先把 A 转置再乘以 V"),
                 "attention.sdpa", lambda e: _product_of_weights_and_values(e, lambda A, V_: MatMul(Transpose(A), V_)),
                 {"n": 4, "m": 4, "d_k": 5, "d_v": 2, "d_model": 11, "h": 3},
                 why=t("[[A]] transposed holds each key's weights over the queries; with n = m it multiplies [[V]] "
                       "without a shape error.", "转置后的 [[A]] 是每个键在各查询上的权重；当 n = m 时它与 [[V]] 相乘不会报形状错误。"),
-                seen=t("Seen in shape-only tests with equal query and key lengths (learner-pitfalls, item 10).",
-                       "见于查询与键长度相等、只比较形状的测试（学习者常见问题第 10 条）。")),
+                seen=t("Seen in tests that compare shapes only, with equal query and key lengths.",
+                       "见于查询与键长度相等、只比较形状的测试。")),
         Mistake("keys_as_values", t("Keys where values belong", "把键当作值使用"), "attention.sdpa", _keys_for_values,
                 {"n": 4, "m": 7, "d_k": 3, "d_v": 3, "d_model": 11, "h": 3},
                 why=t("The weights average the value rows; averaging the key rows gives [[d_k]] columns of the wrong "
@@ -193,8 +194,8 @@ def _make():
                 "attention.masked", _mask_after_softmax,
                 why=t("Zeroing weights after the softmax leaves rows that no longer sum to 1; the mask must enter the "
                       "scores before it.", "在 softmax 之后把权重置零，各行的和就不再是 1；掩码必须在 softmax 之前加到得分上。"),
-                seen=t("Seen in harvardnlp/annotated-transformer (pull request 67) discussions and tutorials.",
-                       "见于 harvardnlp/annotated-transformer（pull request 67）的讨论和一些教程。")),
+                seen=t("Seen in tutorials that zero the weights of masked keys after the softmax.",
+                       "见于在 softmax 之后才把被屏蔽键的权重置零的教程。")),
         Mistake("mask_polarity", t("Mask polarity inverted (True read as 'masked out')",
                                    "掩码极性颠倒（把 True 当作“屏蔽”）"),
                 "masks.boolean_to_additive", _swap(sp.Eq(B[i, j], 1), sp.Eq(B[i, j], 0)),
@@ -240,8 +241,8 @@ def _make():
                       "[[memory]]); swapped, the output has one row per source token, which fits only when n = m.",
                       "应当由解码器发问（查询来自 [[H:1]]），由编码器输出作答（键和值来自 [[memory]]）；两者对调后，"
                       "输出每个源词元一行，只有 n = m 时才放得进去。"),
-                seen=t("Seen in questions on the Transformer's second decoder sublayer (learner-pitfalls, item 3).",
-                       "见于关于解码器第二个子层的提问（学习者常见问题第 3 条）。")),
+                seen=t("Seen in readers' questions on the decoder's second sublayer, where text, figure and code disagree.",
+                       "见于读者关于解码器第二个子层的提问，这些材料中正文、图和代码常常不一致。")),
         Mistake("pre_ln_for_post", t("Pre-LN where the paper's post-LN is meant", "把 Pre-LN 当作论文的 Post-LN"),
                 "tr.encoder_layer", _pre_ln, kind="convention",
                 why=t("Pre-LN normalises each sublayer's input and keeps the residual path clean (Xiong et al., 2020); "
@@ -252,36 +253,51 @@ def _make():
         Mistake("unbiased_variance", t("LayerNorm with the unbiased variance (divide by d_model − 1)",
                                        "层标准化使用无偏方差（除以 d_model − 1）"),
                 "tr.layer_norm", _layer_norm_row(1, _unbiased), kind="convention",
-                why=t("Ba et al. (2016) and PyTorch divide by [[d_model]]; dividing by [[d_model]] − 1 (torch.std's "
-                      "default) scales every output by a constant close to 1.",
-                      "Ba 等（2016）和 PyTorch 都除以 [[d_model]]；除以 [[d_model]] − 1（torch.std 的默认）会让每个输出乘上一个接近 1 的常数。"),
+                why=t("Ba et al. (2016), which the paper cites for LayerNorm, and PyTorch divide by [[d_model]]; dividing by "
+                      "[[d_model]] − 1 (torch.std's default) makes the normalised term (x_j − mu)/sqrt(sigma^2 + epsilon) "
+                      "smaller by a factor close to sqrt(([[d_model]] − 1)/[[d_model]]) (exactly that when epsilon = 0), "
+                      "before [[gamma]] and [[beta]] are applied.",
+                      "论文为 LayerNorm 引用的 Ba 等（2016）以及 PyTorch 都除以 [[d_model]]；除以 [[d_model]] − 1（torch.std 的默认）"
+                      "会让标准化项 (x_j − mu)/sqrt(sigma^2 + epsilon) 缩小一个接近 sqrt(([[d_model]] − 1)/[[d_model]]) 的因子"
+                      "（epsilon = 0 时恰好如此），这发生在乘 [[gamma]]、加 [[beta]] 之前。"),
+                differs_from=t("Ba et al. (2016), which the paper cites", "论文所引用的 Ba 等（2016）"),
                 seen=t("Seen in the Annotated Transformer's LayerNorm (harvardnlp/annotated-transformer, pull request 119).",
                        "见于 Annotated Transformer 的 LayerNorm（harvardnlp/annotated-transformer，pull request 119）。")),
         Mistake("eps_outside_sqrt", t("epsilon outside the square root", "epsilon 放在平方根之外"),
                 "tr.layer_norm", _layer_norm_row(2, _eps_outside), kind="convention",
-                why=t("PyTorch's nn.LayerNorm adds [[epsilon]] to the variance inside the root; adding it to the standard "
-                      "deviation differs only for rows of tiny variance.",
-                      "PyTorch 的 nn.LayerNorm 把 [[epsilon]] 加在根号内的方差上；加在标准差上，只有方差很小的行才有明显差别。"),
+                why=t("The paper gives no [[epsilon]]; PyTorch's nn.LayerNorm adds it to the variance inside the root, as "
+                      "the formula on this site does. Adding it to the standard deviation differs only for rows of tiny variance.",
+                      "论文没有给出 [[epsilon]]；PyTorch 的 nn.LayerNorm 把它加在根号内的方差上，本站的公式也是如此。"
+                      "加在标准差上，只有方差很小的行才有明显差别。"),
+                differs_from=t("PyTorch's nn.LayerNorm", "PyTorch 的 nn.LayerNorm"),
                 seen=t("Seen in the Annotated Transformer's LayerNorm (harvardnlp/annotated-transformer, pull request 119).",
                        "见于 Annotated Transformer 的 LayerNorm（harvardnlp/annotated-transformer，pull request 119）。")),
         Mistake("pe_concatenated", t("Sines and cosines as two blocks instead of interleaved",
                                      "正弦和余弦分成两块，而不是交错排列"),
                 "tr.positional_encoding", _pe_blocks, kind="convention",
-                why=t("The same values in another column order: a fixed permutation of the columns, which the first "
-                      "weight matrix can absorb, so the model is as good, but the numbers differ from the paper's formula.",
-                      "数值相同、列的顺序不同：这是列的一个固定置换，可以被第一个权重矩阵吸收，模型同样好，但数值与论文的公式不同。"),
-                seen=t("Seen in the authors' own tensor2tensor code (tensorflow/tensor2tensor, issue 391).",
-                       "见于作者自己的 tensor2tensor 代码（tensorflow/tensor2tensor，issue 391）。")),
-        Mistake("fully_masked_row_uniform", t("A fully masked row turned into a uniform row",
-                                              "被完全屏蔽的一行变成了均匀分布"),
+                why=t("All the sines first, then all the cosines: the paper's values in another column order, a fixed "
+                      "permutation that the first weight matrix can absorb, so the model is as good, but the numbers differ "
+                      "from the paper's formula.",
+                      "先放所有正弦，再放所有余弦：数值与论文相同、只是列的顺序不同，是一个固定的置换，可以被第一个权重矩阵吸收，"
+                      "模型同样好，但数值与论文的公式不同。"),
+                seen=t("Seen in the authors' own tensor2tensor code (tensorflow/tensor2tensor, issue 391), whose "
+                       "get_timing_signal_1d also spaces the frequencies slightly differently.",
+                       "见于作者自己的 tensor2tensor 代码（tensorflow/tensor2tensor，issue 391），其中的 get_timing_signal_1d "
+                       "还把频率取得略有不同。")),
+        Mistake("fully_masked_row_uniform", t("A large negative constant instead of minus infinity",
+                                              "用很大的负常数代替负无穷"),
                 "masks.boolean_to_additive", _large_negative, kind="convention",
-                why=t("On every row with at least one allowed key, −1e9 gives exactly the weights of minus infinity. "
-                      "On a row that may attend no key it silently gives the mean of all value rows. mhasym refuses "
-                      "such a mask with an error naming the row; measured with PyTorch 2.13: a softmax over −inf gives "
-                      "NaN, nn.MultiheadAttention gives NaN, and F.scaled_dot_product_attention gives zeros.",
-                      "只要一行至少有一个允许的键，−1e9 给出的权重与负无穷完全相同。对一个不能关注任何键的行，它会悄悄给出所有值行的平均。"
-                      "mhasym 会拒绝这样的掩码并指出是哪一行；在 PyTorch 2.13 上实测：对负无穷做 softmax 得到 NaN，"
-                      "nn.MultiheadAttention 得到 NaN，F.scaled_dot_product_attention 得到全零。"),
+                why=t("On every row with at least one allowed key, −1e9 gives the weights of minus infinity (in float64 the "
+                      "masked weights underflow to exactly 0). A row that may attend no key silently gets numbers: added to "
+                      "the scores, as here, −1e9 shifts the whole row and the softmax gives the unmasked weights; written "
+                      "over the scores (masked_fill), it gives a uniform row, the mean of the value rows. mhasym refuses such "
+                      "a mask with an error naming the row; measured with PyTorch 2.13: a softmax over −inf gives NaN, "
+                      "nn.MultiheadAttention gives NaN, and F.scaled_dot_product_attention gives zeros.",
+                      "只要一行至少有一个允许的键，−1e9 给出的权重与负无穷相同（在 float64 中被屏蔽的权重下溢为精确的 0）。"
+                      "对一个不能关注任何键的行，它会悄悄给出数值：像这里这样加到得分上时，−1e9 使整行平移，softmax 给出的是未加掩码的权重；"
+                      "若用它覆盖得分（masked_fill），则得到均匀的一行，即所有值行的平均。mhasym 会拒绝这样的掩码并指出是哪一行；"
+                      "在 PyTorch 2.13 上实测：对负无穷做 softmax 得到 NaN，nn.MultiheadAttention 得到 NaN，"
+                      "F.scaled_dot_product_attention 得到全零。"),
                 seen=t("Seen in harvardnlp/annotated-transformer (masked_fill with -1e9) and pytorch/pytorch (issue 103963).",
                        "见于 harvardnlp/annotated-transformer（用 -1e9 做 masked_fill）和 pytorch/pytorch（issue 103963）。")),
     ]

@@ -87,6 +87,7 @@ MATRICES = {
     "M_causal": ("M", None, r"\text{causal}"),
     "M_pad": ("M", None, r"\text{pad}"),
     "B": ("B", None, None),  # boolean mask as 0/1: 1 where the query may attend the key
+    "D": ("D", None, None),  # dropout's keep-mask: 1 where an entry is kept
     "W_Q": ("W", None, "Q"),
     "W_K": ("W", None, "K"),
     "W_V": ("W", None, "V"),

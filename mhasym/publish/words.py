@@ -13,7 +13,7 @@ WORDS = {
     "en": {
         # the site's formula blocks and tables
         "checked": "checked", "rejected": "rejected by the checks", "copy": "copy LaTeX", "copied": "copied",
-        "wrong": "wrong", "convention": "differs from the paper", "symbol": "symbol", "shape": "shape", "meaning": "meaning", "formulas": "formulas",
+        "wrong": "wrong", "convention": "another convention", "symbol": "symbol", "shape": "shape", "meaning": "meaning", "formulas": "formulas",
         "section": "section", "kinds": "checks",
         # the notes and slides
         "title": "Multi-head attention and the Transformer", "subtitle": "Formulas generated and checked by mhasym",
@@ -35,7 +35,7 @@ WORDS = {
     },
     "zh": {
         "checked": "已验证", "rejected": "被验证拒绝", "copy": "复制 LaTeX", "copied": "已复制",
-        "wrong": "错误写法", "convention": "与论文不同的约定", "symbol": "符号", "shape": "形状", "meaning": "含义", "formulas": "公式数",
+        "wrong": "错误写法", "convention": "另一种约定", "symbol": "符号", "shape": "形状", "meaning": "含义", "formulas": "公式数",
         "section": "章节", "kinds": "验证",
         "title": "多头注意力与 Transformer", "subtitle": "由 mhasym 生成并验证的公式",
         "notation": "符号与约定", "slides": "多头注意力",

@@ -194,8 +194,8 @@ register(
 def _cross():
     s = attention.Sizes.of()
     i = notation.scalar("i")
-    Y, memory = notation.matrix("Y", s.n, s.d_model), notation.matrix("memory", s.m, s.d_model)
-    head = attention.head(s, i, Y, memory, expand=False)
+    H_1, memory = notation.matrix("H", s.n, s.d_model, 1), notation.matrix("memory", s.m, s.d_model)
+    head = attention.head(s, i, H_1, memory, expand=False)
     Q, K, _ = head.operands
     weights = Softmax(attention.Scaled(attention.MatMul(Q, attention.Transpose(K)), sp.sqrt(s.d_k)))
     A_i = notation.matrix("A", *weights.shape, i)
@@ -234,9 +234,11 @@ def _check_cross(f, expr, sizes=None):
 register(
     "masks.cross_attention", "masks",
     Text("Cross-attention (encoder-decoder attention)", "交叉注意力（编码器-解码器注意力）"),
-    _text("Queries come from the decoder (Y, n rows); keys and values come from the encoder's output "
-          "([[memory]], m rows). The weights form an n × m matrix: one row per decoder position.",
-          "查询来自解码器（Y，n 行）；键和值来自编码器的输出（[[memory]]，m 行）。注意力权重是 n × m 矩阵：每个解码器位置一行。",
+    _text("In the decoder layer's second sublayer the queries come from the decoder: [[H:1]] (n rows), the output of "
+          "its masked self-attention sublayer. The keys and values come from the encoder's output ([[memory]], "
+          "m rows). The weights form an n × m matrix, one row per decoder position.",
+          "在解码器层的第二个子层中，查询来自解码器：[[H:1]]（n 行），即带掩码的自注意力子层的输出；键和值来自编码器的输出"
+          "（[[memory]]，m 行）。注意力权重是 n × m 矩阵：每个解码器位置一行。",
           PAPER),
     _cross, _check_cross,
 )

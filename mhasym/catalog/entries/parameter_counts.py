@@ -246,15 +246,16 @@ def _check_table1(f, expr, sizes=None):
 register(
     "cost.table1", "cost",
     Text("Complexity of the attention itself (Table 1)", "注意力本身的复杂度（表 1）"),
-    _text("Table 1 counts the attention itself, the scores (Q times the transpose of K) and the weighted sum A V: 2 [[n:sq]] [[d_model]] multiply-adds, "
-          "O([[n:sq]] [[d_model]]). The whole layer adds the four projections, 4 n [[d_model:sq]], so it is "
-          "O([[n:sq]] [[d_model]] + n [[d_model:sq]]): the projections dominate while n < [[d_model]], which the paper calls "
-          "the usual case. Table 1 compares this with recurrent layers, O(n d²) with n sequential steps, and "
+    _text("Table 1 gives O([[n:sq]] [[d_model]]) per self-attention layer. That is the order of the attention itself, "
+          "the scores (Q times the transpose of K) and the weighted sum A V: 2 [[n:sq]] [[d_model]] multiply-adds. "
+          "Counting the four projections too, 4 n [[d_model:sq]], the layer is O([[n:sq]] [[d_model]] + n [[d_model:sq]]) "
+          "(this site's count; the paper does not write it): the projections dominate while n < [[d_model]], which the "
+          "paper calls the usual case. Table 1 compares this with recurrent layers, O(n d²) with n sequential steps, and "
           "convolutions, O(k n d²); self-attention needs O(1) sequential operations and its maximum path length "
           "between positions is O(1).",
-          "表 1 统计的是注意力本身，即得分（Q 乘以 K 的转置）与加权求和 A V：共 2 [[n:sq]] [[d_model]] 次乘加，O([[n:sq]] [[d_model]])。"
-          "整个层还要加上四个投影的 4 n [[d_model:sq]]，因此是 O([[n:sq]] [[d_model]] + n [[d_model:sq]])：当 n < [[d_model]] 时"
-          "（论文所说的常见情形）投影占主导。表 1 将它与循环层 O(n d²)（需要 n 步顺序计算）和卷积层 O(k n d²) 比较；"
+          "表 1 给出的自注意力层复杂度是 O([[n:sq]] [[d_model]])，这正是注意力本身的量级，即得分（Q 乘以 K 的转置）与加权求和 A V："
+          "共 2 [[n:sq]] [[d_model]] 次乘加。若把四个投影的 4 n [[d_model:sq]] 也算上，整个层是 O([[n:sq]] [[d_model]] + n [[d_model:sq]])"
+          "（这是本站的计数，论文没有写出）：当 n < [[d_model]] 时（论文所说的常见情形）投影占主导。表 1 将它与循环层 O(n d²)（需要 n 步顺序计算）和卷积层 O(k n d²) 比较；"
           "自注意力只需 O(1) 步顺序计算，任意两个位置之间的最长路径为 O(1)。", PAPER),
     _table1, _check_table1,
 )
@@ -265,12 +266,12 @@ register(
     Text("The other layers of Table 1", "表 1 中的其他层"),
     _text("Per layer, counted as a reader would: a recurrent layer does two [[d_model]] × [[d_model]] products per "
           "step, 2 n [[d_model:sq]] in all, in n sequential steps, with a path of length O(n) between distant positions; "
-          "a convolution of width k maps k neighbours to each position, k n [[d_model:sq]], with paths of O(log_k n) "
-          "layers; self-attention restricted to r neighbours costs 2 r n [[d_model]] and needs O(n/r) layers to connect "
+          "a convolution of width k maps k neighbours to each position, k n [[d_model:sq]], and needs O(n/k) layers to "
+          "connect any two positions (O(log_k n) with dilated convolutions); self-attention restricted to r neighbours costs 2 r n [[d_model]] and needs O(n/r) layers to connect "
           "any two positions. Self-attention's own row is the formula above: O(1) sequential operations and paths.",
           "按层计算，像读者自己数的那样：循环层每一步做两次 [[d_model]] × [[d_model]] 的乘法，共 2 n [[d_model:sq]]，"
           "需要 n 步顺序计算，远处两个位置之间的路径长度为 O(n)；宽度为 k 的卷积把 k 个邻居映射到每个位置，"
-          "共 k n [[d_model:sq]]，路径需要 O(log_k n) 层；限制在 r 个邻居内的自注意力代价为 2 r n [[d_model]]，"
+          "共 k n [[d_model:sq]]，连接任意两个位置需要 O(n/k) 层（空洞卷积为 O(log_k n) 层）；限制在 r 个邻居内的自注意力代价为 2 r n [[d_model]]，"
           "连接任意两个位置需要 O(n/r) 层。自注意力本身那一行就是上面的公式：顺序计算和路径长度都是 O(1)。", PAPER),
     _table1_others, _check_table1_others,
 )

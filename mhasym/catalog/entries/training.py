@@ -117,11 +117,13 @@ def _check_shift(f, expr, sizes=None):
 register(
     "tr.shift_right", "transformer",
     Text("The decoder's input, shifted right", "解码器的输入：右移一位"),
-    _text("In training the decoder reads the target sentence shifted right by one position, after a start token "
-          "⟨s⟩ (Section 3.1): at position t it sees the targets before t only (teacher forcing), and with the causal "
-          "mask it predicts token t. In generation it reads its own outputs, one token at a time.",
-          "训练时，解码器读入右移一位的目标句子，最前面是起始词元 ⟨s⟩（第 3.1 节）：在位置 t 它只看到 t 之前的目标词元"
-          "（teacher forcing，教师强制），再加上因果掩码，用来预测第 t 个词元。生成时，它逐个读入自己已经输出的词元。", PAPER),
+    _text("In training the decoder reads the target sentence offset by one position (Section 3.1; Figure 1: "
+          "\"Outputs (shifted right)\"); the paper does not say what fills the first place, and implementations put a "
+          "start token ⟨s⟩ there. At position t the decoder sees the targets before t only (teacher forcing), and with the "
+          "causal mask it predicts token t. In generation it reads its own outputs, one token at a time.",
+          "训练时，解码器读入错开一位的目标句子（第 3.1 节；图 1 中的“Outputs (shifted right)”）；论文没有说第一个位置放什么，"
+          "实现中通常放一个起始词元 ⟨s⟩。在位置 t 它只看到 t 之前的目标词元（teacher forcing，教师强制），再加上因果掩码，"
+          "用来预测第 t 个词元。生成时，它逐个读入自己已经输出的词元。", PAPER),
     _shift, _check_shift,
 )
 
@@ -130,15 +132,15 @@ register(
 
 def _dropout():
     n, d = notation.dim("n"), notation.dim("d_model")
-    Z, B = notation.matrix("Z", n, d), notation.matrix("B", n, d)
+    Z, D = notation.matrix("Z", n, d), notation.matrix("D", n, d)
     p = P("P_drop")
-    return Group(Relation(Apply("Dropout", n, d, Z), Scaled(HadamardProduct(B, Z), Minus(1, p))),
+    return Group(Relation(Apply("Dropout", n, d, Z), Scaled(HadamardProduct(D, Z), Minus(1, p))),
                  Relation(p, sp.Rational(1, 10)))
 
 
 def _check_dropout(f, expr, sizes=None):
     """With the rate that the formula gives (its second line): a fixed keep-mask B vs reference.dropout; and
-    the mean over the masks, exactly (1 - P_drop) times the formula at B = 1 plus P_drop times it at B = 0,
+    the mean over the masks, exactly (1 - P_drop) times the formula at D = 1 plus P_drop times it at D = 0,
     entry by entry, vs Z, which is what inference uses."""
     n, d = 3, 4
     g = rng(SEED)
@@ -153,7 +155,7 @@ def _check_dropout(f, expr, sizes=None):
             raise ValueError(f"the rate shown is {rate.lhs} = {rate.rhs}, the paper's P_drop is 0.1")
 
         def run(mask):
-            inputs = Inputs({"B": [np.asarray(mask, dtype=float)]}, {"P_drop": p})
+            inputs = Inputs({"D": [np.asarray(mask, dtype=float)]}, {"P_drop": p})
             return run_formula(f, definition, {"n": n, "d_model": d}, inputs, args=[z])[0]
 
         fixed = run(keep)
@@ -169,12 +171,12 @@ def _check_dropout(f, expr, sizes=None):
 register(
     "tr.dropout", "transformer",
     Text("Dropout", "Dropout（随机失活）"),
-    _text("In training each entry is kept with probability 1 − [[P_drop]] (B is 1 where kept, 0 elsewhere) and scaled "
+    _text("In training each entry is kept with probability 1 − [[P_drop]] (the keep-mask D is 1 where kept, 0 elsewhere) and scaled "
           "by 1/(1 − [[P_drop]]), so its mean is unchanged; at inference Dropout(Z) = Z. The paper applies it to each "
           "sublayer's output before the residual sum, LayerNorm(x + Dropout(Sublayer(x))), and to the sums of "
           "embeddings and positional encodings, with [[P_drop]] = 0.1 in the base model (Section 5.4). The layer "
           "formulas on this site are those of inference, without it.",
-          "训练时每个元素以 1 − [[P_drop]] 的概率保留（B 在保留处为 1，其余为 0），并乘以 1/(1 − [[P_drop]])，因此均值不变；"
+          "训练时每个元素以 1 − [[P_drop]] 的概率保留（保留掩码 D 在保留处为 1，其余为 0），并乘以 1/(1 − [[P_drop]])，因此均值不变；"
           "推理时 Dropout(Z) = Z。论文把它用在每个子层的输出上、残差相加之前，即 LayerNorm(x + Dropout(Sublayer(x)))，"
           "也用在词嵌入与位置编码之和上；基础模型中 [[P_drop]] = 0.1（第 5.4 节）。本站的层公式是推理时的公式，不含 Dropout。", PAPER),
     _dropout, _check_dropout,

@@ -32,8 +32,9 @@ def _entry(mistake):
 
         right = formula(mistake.right).title
         if mistake.kind == "convention":
-            lead = Text("Differs from the paper. ", "与论文不同的约定。")
-            tail = Text(f" The paper's formula: “{right.en}”.", f"论文的公式见“{right.zh}”。")
+            source = mistake.differs_from
+            lead = Text(f"Differs from {source.en}. ", f"与{source.zh}不同的约定。")
+            tail = Text(f" The formula it differs from: “{right.en}”.", f"对照的公式见“{right.zh}”。")
         else:
             lead = Text("Wrong. ", "错误写法。")
             tail = Text(f" The right formula: “{right.en}”.", f"正确的公式见“{right.zh}”。")
