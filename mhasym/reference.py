@@ -265,3 +265,53 @@ def dropout(x, keep, p):
     if keep.shape != x.shape:
         raise ValueError(f"keep must have shape {x.shape}, got {keep.shape}")
     return np.where(keep, x / (1.0 - p), 0.0)
+
+
+# Gradients (written by hand from the chain rule; the tests compare them with finite differences).
+
+def _d_out(d_out, shape):
+    d_out = _matrix("d_out", d_out)
+    if d_out.shape != shape:
+        raise ValueError(f"d_out must have the output's shape {shape}, got {d_out.shape}")
+    return d_out
+
+
+def attention_backward(q, k, v, d_out, mask=None):
+    """Gradients (dq, dk, dv) of L = sum(d_out * scaled_dot_product_attention(q, k, v, mask)).
+
+    With S = q k^T / sqrt(d_k), A = softmax(S) and Z = A v: dv = A^T d_out, dA = d_out v^T,
+    dS = A * (dA - rowsum(dA * A)) (0 where masked), dq = dS k / sqrt(d_k), dk = dS^T q / sqrt(d_k).
+    """
+    q, k, v = _matrix("q", q), _matrix("k", k), _matrix("v", v)
+    a = attention_weights(q, k, mask)
+    if v.shape[0] != a.shape[1]:
+        raise ValueError(f"v must have m = {a.shape[1]} rows like k, got {v.shape[0]}")
+    d_out = _d_out(d_out, (q.shape[0], v.shape[1]))
+    dv = a.T @ d_out
+    da = d_out @ v.T
+    ds = a * (da - np.sum(da * a, axis=1, keepdims=True))
+    scale = 1.0 / np.sqrt(q.shape[1])
+    return ds @ k * scale, ds.T @ q * scale, dv
+
+
+def multi_head_attention_backward(x_q, x_kv, w_q, w_k, w_v, w_o, d_out, mask=None):
+    """Gradients of L = sum(d_out * multi_head_attention(...)) with respect to every input, as a dict with
+    the keys x_q, x_kv, w_q, w_k, w_v, w_o, each shaped like its input."""
+    out = multi_head_attention(x_q, x_kv, w_q, w_k, w_v, w_o, mask)  # validates every input
+    x_q, x_kv = _matrix("x_q", x_q), _matrix("x_kv", x_kv)
+    w_q, w_k, w_v = _matrix("w_q", w_q, 3), _matrix("w_k", w_k, 3), _matrix("w_v", w_v, 3)
+    w_o = _matrix("w_o", w_o)
+    d_out = _d_out(d_out, out.shape)
+    h, d_v = w_v.shape[0], w_v.shape[2]
+    heads = [scaled_dot_product_attention(x_q @ w_q[i], x_kv @ w_k[i], x_kv @ w_v[i], mask) for i in range(h)]
+    grads = {"x_q": np.zeros_like(x_q), "x_kv": np.zeros_like(x_kv), "w_q": np.zeros_like(w_q),
+             "w_k": np.zeros_like(w_k), "w_v": np.zeros_like(w_v), "w_o": np.concatenate(heads, axis=1).T @ d_out}
+    d_concat = d_out @ w_o.T
+    for i in range(h):
+        d_head = d_concat[:, i * d_v:(i + 1) * d_v]
+        qi, ki, vi = x_q @ w_q[i], x_kv @ w_k[i], x_kv @ w_v[i]
+        dq, dk, dv = attention_backward(qi, ki, vi, d_head, mask)
+        grads["w_q"][i], grads["w_k"][i], grads["w_v"][i] = x_q.T @ dq, x_kv.T @ dk, x_kv.T @ dv
+        grads["x_q"] += dq @ w_q[i].T
+        grads["x_kv"] += dk @ w_k[i].T + dv @ w_v[i].T
+    return grads
