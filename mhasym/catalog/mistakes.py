@@ -76,9 +76,9 @@ def _keys_for_values(expr):
 
 def _mask_after_softmax(expr):
     B, M = notation.matrix("B", _d("n"), _d("m")), notation.matrix("M", _d("n"), _d("m"))
-    wrong = expr.replace(lambda e: isinstance(e, Softmax) and isinstance(e.arg, MatAdd),
-                         lambda e: HadamardProduct(Softmax(e.arg.args[0]), B))
-    return wrong.xreplace({M: B})  # the 0/1 mask B, multiplied after the softmax
+    del M  # the call keeps its additive mask argument; the wrong body uses the 0/1 mask B instead
+    return expr.replace(lambda e: isinstance(e, Softmax) and isinstance(e.arg, MatAdd),
+                        lambda e: HadamardProduct(Softmax(e.arg.args[0]), B))
 
 
 def _heads_summed(expr):
@@ -167,22 +167,26 @@ def _make():
                 "attention.sdpa", _matching(lambda e: isinstance(e, Softmax), lambda e: Softmax(e.arg, 0)),
                 why=t("Each query's weights must sum to 1 over the keys (a row); over the queries (a column) they "
                       "mix positions that ask.", "每个查询的权重应当对所有键（一行）求和为 1；按列做 softmax 则把不同查询混在一起。"),
-                seen=t("Seen in facebookresearch/detr (issue 247).", "见于 facebookresearch/detr（issue 247）。")),
+                seen=t("Seen in jadore801120/attention-is-all-you-need-pytorch (issue 52) and PetrochukM/PyTorch-NLP "
+                       "(issue 2), where the softmax ran over dimension 0 instead of over the keys.",
+                       "见于 jadore801120/attention-is-all-you-need-pytorch（issue 52）和 PetrochukM/PyTorch-NLP（issue 2），"
+                       "其中 softmax 沿第 0 维而不是沿键的方向进行。")),
         Mistake("v_times_a", t("V A instead of A V", "写成 V A 而不是 A V"),
                 "attention.sdpa", lambda e: _product_of_weights_and_values(e, lambda A, V_: MatMul(V_, A)),
                 well_typed_v_a,
                 why=t("[[A]] [[V]] averages value rows with each query's weights; [[V]] [[A]] has the right shape only when "
                       "n = m = [[d_v]], and then wrong values.",
                       "[[A]] [[V]] 用每个查询的权重对值的各行加权平均；[[V]] [[A]] 只有在 n = m = [[d_v]] 时形状才对，而且数值是错的。"),
-                seen=t("Seen in a published implementation whose tests compared shapes only, with equal query and key lengths.",
-                       "见于一个只比较形状、且查询与键长度相等的已发表实现。")),
+                seen=t("No named source: a published implementation made it and its tests, which compared shapes only "
+                       "with equal query and key lengths, let it through.",
+                       "没有具名来源：一个已发表的实现犯过这个错误，而它只比较形状、且查询与键长度相等的测试放过了它。")),
         Mistake("a_transposed_v", t("A transposed before multiplying by V", "先把 A 转置再乘以 V"),
                 "attention.sdpa", lambda e: _product_of_weights_and_values(e, lambda A, V_: MatMul(Transpose(A), V_)),
                 {"n": 4, "m": 4, "d_k": 5, "d_v": 2, "d_model": 11, "h": 3},
                 why=t("[[A]] transposed holds each key's weights over the queries; with n = m it multiplies [[V]] "
                       "without a shape error.", "转置后的 [[A]] 是每个键在各查询上的权重；当 n = m 时它与 [[V]] 相乘不会报形状错误。"),
-                seen=t("Seen in tests that compare shapes only, with equal query and key lengths.",
-                       "见于查询与键长度相等、只比较形状的测试。")),
+                seen=t("No named source: tests that compare shapes only, with equal query and key lengths, let it through.",
+                       "没有具名来源：查询与键长度相等、只比较形状的测试会放过它。")),
         Mistake("keys_as_values", t("Keys where values belong", "把键当作值使用"), "attention.sdpa", _keys_for_values,
                 {"n": 4, "m": 7, "d_k": 3, "d_v": 3, "d_model": 11, "h": 3},
                 why=t("The weights average the value rows; averaging the key rows gives [[d_k]] columns of the wrong "
@@ -194,8 +198,8 @@ def _make():
                 "attention.masked", _mask_after_softmax,
                 why=t("Zeroing weights after the softmax leaves rows that no longer sum to 1; the mask must enter the "
                       "scores before it.", "在 softmax 之后把权重置零，各行的和就不再是 1；掩码必须在 softmax 之前加到得分上。"),
-                seen=t("Seen in tutorials that zero the weights of masked keys after the softmax.",
-                       "见于在 softmax 之后才把被屏蔽键的权重置零的教程。")),
+                seen=t("No named source: it is what zeroing the weights of masked keys after the softmax does.",
+                       "没有具名来源：在 softmax 之后才把被屏蔽键的权重置零就是这样。")),
         Mistake("mask_polarity", t("Mask polarity inverted (True read as 'masked out')",
                                    "掩码极性颠倒（把 True 当作“屏蔽”）"),
                 "masks.boolean_to_additive", _swap(sp.Eq(B[i, j], 1), sp.Eq(B[i, j], 0)),
@@ -233,7 +237,8 @@ def _make():
                 "tr.decoder_layer", _without_causal_mask,
                 why=t("Without the mask each position sees the tokens after it, which do not exist yet when the model "
                       "generates one token at a time.", "没有掩码，每个位置都能看到它之后的词元，而逐个生成词元时这些词元还不存在。"),
-                seen=t("Seen in tutorials that reuse the encoder layer for the decoder.", "见于把编码器层直接当作解码器层使用的教程。")),
+                seen=t("No named source: it is what reusing the encoder layer as a decoder layer gives.",
+                       "没有具名来源：把编码器层直接当作解码器层使用就会这样。")),
         Mistake("cross_queries_from_encoder", t("Cross-attention taking its queries from the encoder",
                                                 "交叉注意力的查询取自编码器"),
                 "tr.decoder_layer", _queries_from_encoder, {**LAYER_SIZES, "m": LAYER_SIZES["n"]},
@@ -241,13 +246,16 @@ def _make():
                       "[[memory]]); swapped, the output has one row per source token, which fits only when n = m.",
                       "应当由解码器发问（查询来自 [[H:1]]），由编码器输出作答（键和值来自 [[memory]]）；两者对调后，"
                       "输出每个源词元一行，只有 n = m 时才放得进去。"),
-                seen=t("Seen in readers' questions on the decoder's second sublayer, where text, figure and code disagree.",
-                       "见于读者关于解码器第二个子层的提问，这些材料中正文、图和代码常常不一致。")),
+                seen=t("No named source: readers ask about the decoder's second sublayer where text, figure and code "
+                       "disagree, and swapping its inputs is the mistake such an ambiguity invites.",
+                       "没有具名来源：读者常在正文、图和代码不一致的地方问到解码器的第二个子层，对调它的输入正是这种含糊容易引出的错误。")),
         Mistake("pre_ln_for_post", t("Pre-LN where the paper's post-LN is meant", "把 Pre-LN 当作论文的 Post-LN"),
                 "tr.encoder_layer", _pre_ln, kind="convention",
                 why=t("Pre-LN normalises each sublayer's input and keeps the residual path clean (Xiong et al., 2020); "
-                      "it trains more stably but gives other numbers than the paper's post-LN.",
-                      "Pre-LN 对每个子层的输入做标准化，保持残差通路干净（Xiong 等，2020）；它训练更稳定，但数值与论文的 Post-LN 不同。"),
+                      "it trains more stably, with final quality comparable or slightly different (Liu et al., 2020 find "
+                      "post-LN ahead when it converges), and gives other numbers than the paper's post-LN.",
+                      "Pre-LN 对每个子层的输入做标准化，保持残差通路干净（Xiong 等，2020）；它训练更稳定，最终效果相当或略有差别"
+                      "（Liu 等，2020 发现 Post-LN 在能收敛时略好），数值也与论文的 Post-LN 不同。"),
                 seen=t("Seen in harvardnlp/annotated-transformer, whose text says post-LN and code does pre-LN (issues 1, 92).",
                        "见于 harvardnlp/annotated-transformer：正文写 Post-LN，代码用 Pre-LN（issue 1、92）。")),
         Mistake("unbiased_variance", t("LayerNorm with the unbiased variance (divide by d_model − 1)",
@@ -270,16 +278,19 @@ def _make():
                       "论文没有给出 [[epsilon]]；PyTorch 的 nn.LayerNorm 把它加在根号内的方差上，本站的公式也是如此。"
                       "加在标准差上，只有方差很小的行才有明显差别。"),
                 differs_from=t("PyTorch's nn.LayerNorm", "PyTorch 的 nn.LayerNorm"),
-                seen=t("Seen in the Annotated Transformer's LayerNorm (harvardnlp/annotated-transformer, pull request 119).",
-                       "见于 Annotated Transformer 的 LayerNorm（harvardnlp/annotated-transformer，pull request 119）。")),
+                seen=t("Seen in the Annotated Transformer's LayerNorm class, which divides by std + eps "
+                       "(harvardnlp/annotated-transformer).",
+                       "见于 Annotated Transformer 的 LayerNorm 类，它除以 std + eps（harvardnlp/annotated-transformer）。")),
         Mistake("pe_concatenated", t("Sines and cosines as two blocks instead of interleaved",
                                      "正弦和余弦分成两块，而不是交错排列"),
                 "tr.positional_encoding", _pe_blocks, kind="convention",
-                why=t("All the sines first, then all the cosines: the paper's values in another column order, a fixed "
-                      "permutation that the first weight matrix can absorb, so the model is as good, but the numbers differ "
-                      "from the paper's formula.",
-                      "先放所有正弦，再放所有余弦：数值与论文相同、只是列的顺序不同，是一个固定的置换，可以被第一个权重矩阵吸收，"
-                      "模型同样好，但数值与论文的公式不同。"),
+                why=t("All the sines first, then all the cosines: the paper's values in another column order. The same "
+                      "permutation of the d_model columns applied to the embeddings and to every weight that reads or writes "
+                      "them (the rows of W^Q, W^K, W^V and W_1, the columns of W^O and W_2, gamma and beta) gives the same "
+                      "model, so it trains as well; the numbers of the encoding differ from the paper's formula.",
+                      "先放所有正弦，再放所有余弦：数值与论文相同，只是列的顺序不同。把同一个 d_model 列的置换同时作用于词嵌入以及"
+                      "所有读写这些列的权重（W^Q、W^K、W^V、W_1 的行，W^O、W_2 的列，以及 gamma 和 beta），得到的是同一个模型，"
+                      "所以训练效果相同；但位置编码的数值与论文的公式不同。"),
                 seen=t("Seen in the authors' own tensor2tensor code (tensorflow/tensor2tensor, issue 391), whose "
                        "get_timing_signal_1d also spaces the frequencies slightly differently.",
                        "见于作者自己的 tensor2tensor 代码（tensorflow/tensor2tensor，issue 391），其中的 get_timing_signal_1d "
@@ -298,8 +309,10 @@ def _make():
                       "若用它覆盖得分（masked_fill），则得到均匀的一行，即所有值行的平均。mhasym 会拒绝这样的掩码并指出是哪一行；"
                       "在 PyTorch 2.13 上实测：对负无穷做 softmax 得到 NaN，nn.MultiheadAttention 得到 NaN，"
                       "F.scaled_dot_product_attention 得到全零。"),
-                seen=t("Seen in harvardnlp/annotated-transformer (masked_fill with -1e9) and pytorch/pytorch (issue 103963).",
-                       "见于 harvardnlp/annotated-transformer（用 -1e9 做 masked_fill）和 pytorch/pytorch（issue 103963）。")),
+                seen=t("Seen in harvardnlp/annotated-transformer (masked_fill with -1e9); fully masked rows giving NaN are "
+                       "discussed in pytorch/pytorch (issue 103963).",
+                       "见于 harvardnlp/annotated-transformer（用 -1e9 做 masked_fill）；完全被屏蔽的行得到 NaN 的问题见 "
+                       "pytorch/pytorch（issue 103963）的讨论。")),
     ]
     return {mistake.id: mistake for mistake in found}
 

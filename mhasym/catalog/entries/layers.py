@@ -199,7 +199,7 @@ def _residual(norm):
         x = s.X("X", s.n)
         sub = lambda z: Apply("Sublayer", *z.shape, z)  # noqa: E731
         ln = lambda z: Apply("LayerNorm", *z.shape, z)  # noqa: E731
-        return Relation(notation.matrix("Y", s.n, s.d_model), transformer.sublayer(x, sub, norm, ln))
+        return Relation(notation.matrix("H", s.n, s.d_model), transformer.sublayer(x, sub, norm, ln))
 
     def check(f, expr, sizes=None):
         """Sublayer is the reference feed-forward network and LayerNorm the reference layer norm; the

@@ -184,10 +184,13 @@ def _check_ops(f, expr, sizes=None):
 register(
     "cost.self_attention_ops", "cost",
     Text("Multiply-adds of a self-attention layer", "自注意力层的乘加次数"),
-    Text("Projections Q, K, V and the output: 4 n [[d_model:sq]]; scores and the weighted sum: 2 [[n:sq]] [[d_model]] "
-         "(with [[d_k]] = [[d_v]] = [[d_model]] / h, the heads together cost as much as one full-width head).",
-         "Q、K、V 投影和输出投影：4 n [[d_model:sq]]；得分和加权求和：2 [[n:sq]] [[d_model]]"
-         "（当 [[d_k]] = [[d_v]] = [[d_model]] / h 时，所有头加起来与一个全维度的头代价相同）。"),
+    Text("With the paper's [[d_k]] = [[d_v]] = [[d_model]] / h, which this count assumes (and its check uses): "
+         "projections Q, K, V and the output, 4 n [[d_model:sq]]; scores and the weighted sum, 2 [[n:sq]] [[d_model]]; "
+         "the heads together cost as much as one full-width head. In general the layer costs "
+         "n [[d_model]] h (2 [[d_k]] + 2 [[d_v]]) + [[n:sq]] h ([[d_k]] + [[d_v]]).",
+         "在论文的 [[d_k]] = [[d_v]] = [[d_model]] / h 之下（这个计数以此为前提，验证也是如此）：Q、K、V 投影和输出投影为 "
+         "4 n [[d_model:sq]]；得分和加权求和为 2 [[n:sq]] [[d_model]]；所有头加起来与一个全维度的头代价相同。一般情况下，"
+         "这一层的代价是 n [[d_model]] h (2 [[d_k]] + 2 [[d_v]]) + [[n:sq]] h ([[d_k]] + [[d_v]])。"),
     _self_attention_ops, _check_ops,
 )
 
