@@ -178,8 +178,8 @@ def _make():
                       "n = m = [[d_v]], and then wrong values.",
                       "[[A]] [[V]] 用每个查询的权重对值的各行加权平均；[[V]] [[A]] 只有在 n = m = [[d_v]] 时形状才对，而且数值是错的。"),
                 seen=t("No named source: a published implementation made it and its tests, which compared shapes only "
-                       "with equal query and key lengths, let it through.",
-                       "没有具名来源：一个已发表的实现犯过这个错误，而它只比较形状、且查询与键长度相等的测试放过了它。")),
+                       "with n = m = d_v, let it through.",
+                       "没有具名来源：一个已发表的实现犯过这个错误，而它只比较形状、且 n = m = d_v 的测试放过了它。")),
         Mistake("a_transposed_v", t("A transposed before multiplying by V", "先把 A 转置再乘以 V"),
                 "attention.sdpa", lambda e: _product_of_weights_and_values(e, lambda A, V_: MatMul(Transpose(A), V_)),
                 {"n": 4, "m": 4, "d_k": 5, "d_v": 2, "d_model": 11, "h": 3},

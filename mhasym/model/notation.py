@@ -324,6 +324,8 @@ GLOSSARY = [
      "嵌入矩阵，词表中每个词元一行（与输出层共用）"),
     ("E_x", ("n", "d_model"), "the rows of [[E]] for the n tokens of a sequence", "一个序列中 n 个词元在 [[E]] 中对应的行"),
     ("D", ("n", "d_model"), "dropout's keep-mask: 1 where an entry is kept", "Dropout 的保留掩码：保留处为 1"),
+    ("Y_hat", ("n", "vocab"), "next-token probabilities, one row per position (not related to the decoder input Y)",
+     "下一个词元的概率，每个位置一行（与解码器的输入 Y 无关）"),
 ]
 
 

@@ -54,9 +54,11 @@ register(
     Text("Input of the encoder and decoder", "编码器和解码器的输入"),
     _text("[[E_x]] holds the rows of the embedding matrix [[E]] (|V| × [[d_model]], one row per vocabulary entry) "
           "for the n tokens of the sequence; they are multiplied by [[sqrt:d_model]] and the positional encoding "
-          "of each position is added. Embedding and positional encoding are the two encodings the notebook names.",
+          "of each position is added. This is the encoder's input X; for the decoder the same formula gives its input Y "
+          "from the target tokens shifted right. Embedding and positional encoding are the two encodings the notebook names.",
           "[[E_x]] 是嵌入矩阵 [[E]]（|V| × [[d_model]]，词表中每个词元一行）中对应序列 n 个词元的那些行；"
-          "它们乘以 [[sqrt:d_model]]，再加上各自位置的位置编码。这就是课程笔记提到的 Embedding 和 Positional Encoding 两种编码。",
+          "它们乘以 [[sqrt:d_model]]，再加上各自位置的位置编码。这是编码器的输入 X；对解码器，同一个公式由右移一位的目标词元给出它的输入 Y。"
+          "这就是课程笔记提到的 Embedding 和 Positional Encoding 两种编码。",
           PAPER),
     _embedding, _check_embedding,
 )

@@ -51,9 +51,9 @@ def _accepted(p, decoder=False):
 _params_entry(
     "cost.attention_params", "P_attn", lambda: cost.written("attention"),
     Text("Parameters of one multi-head attention block", "一个多头注意力块的参数量"),
-    _text("h heads of [[W_Q]], [[W_K]] ([[d_model]] × [[d_k]]) and [[W_V]] ([[d_model]] × [[d_v]]), plus [[W_O]]; no biases, as in the "
+    _text("h heads of [[W_Q:i]], [[W_K:i]] ([[d_model]] × [[d_k]]) and [[W_V:i]] ([[d_model]] × [[d_v]]), plus [[W_O]]; no biases, as in the "
           "paper's formulas. With [[d_k]] = [[d_v]] = [[d_model]] / h this is 4 [[d_model:sq]].",
-          "h 个头的 [[W_Q]]、[[W_K]]（[[d_model]] × [[d_k]]）和 [[W_V]]（[[d_model]] × [[d_v]]），加上 [[W_O]]；与论文公式一致，不含偏置。"
+          "h 个头的 [[W_Q:i]]、[[W_K:i]]（[[d_model]] × [[d_k]]）和 [[W_V:i]]（[[d_model]] × [[d_v]]），加上 [[W_O]]；与论文公式一致，不含偏置。"
           "当 [[d_k]] = [[d_v]] = [[d_model]] / h 时等于 4 [[d_model:sq]]。", PAPER),
     lambda: (count_parameters(_accepted(layer_parameters())["self_attn"]), LAYER_SIZES,
              "formula vs the number of entries of a self_attn block that reference.encoder_layer accepts"),

@@ -83,10 +83,12 @@ register(
     Text("Output layer: next-token probabilities", "输出层：下一个词元的概率"),
     _text("The decoder's last output H (one row per position) is multiplied by the transposed embedding matrix "
           "[[E]] (|V| × [[d_model]]), the same matrix as the embedding layers (Section 3.4), and a softmax over each "
-          "row gives the probabilities of the next token. The embedding layers multiply their rows by "
+          "row gives the probabilities of the next token: [[Y_hat]] is n × |V|, one row per position (the hat marks "
+          "predicted probabilities; [[Y_hat]] is not the decoder input Y). The embedding layers multiply their rows by "
           "[[sqrt:d_model]].",
           "解码器最后的输出 H（每个位置一行）乘以嵌入矩阵 [[E]]（|V| × [[d_model]]）的转置，这与嵌入层共用同一个矩阵（第 3.4 节）；"
-          "再对每一行做 softmax，得到下一个词元的概率。嵌入层会把取出的行乘以 [[sqrt:d_model]]。", PAPER),
+          "再对每一行做 softmax，得到下一个词元的概率：[[Y_hat]] 是 n × |V| 矩阵，每个位置一行（帽子表示预测的概率，"
+          "[[Y_hat]] 与解码器的输入 Y 无关）。嵌入层会把取出的行乘以 [[sqrt:d_model]]。", PAPER),
     _output, _check_output,
 )
 
