@@ -286,10 +286,10 @@ def _make():
                 "tr.positional_encoding", _pe_blocks, kind="convention",
                 why=t("All the sines first, then all the cosines: the paper's values in another column order. The same "
                       "permutation of the d_model columns applied to the embeddings and to every weight that reads or writes "
-                      "them (the rows of W^Q, W^K, W^V and W_1, the columns of W^O and W_2, gamma and beta) gives the same "
+                      "them (the rows of W^Q, W^K, W^V and W_1, the columns of W^O and W_2, b_2, gamma and beta) gives the same "
                       "model, so it trains as well; the numbers of the encoding differ from the paper's formula.",
                       "先放所有正弦，再放所有余弦：数值与论文相同，只是列的顺序不同。把同一个 d_model 列的置换同时作用于词嵌入以及"
-                      "所有读写这些列的权重（W^Q、W^K、W^V、W_1 的行，W^O、W_2 的列，以及 gamma 和 beta），得到的是同一个模型，"
+                      "所有读写这些列的权重（W^Q、W^K、W^V、W_1 的行，W^O、W_2 的列，以及 b_2、gamma 和 beta），得到的是同一个模型，"
                       "所以训练效果相同；但位置编码的数值与论文的公式不同。"),
                 seen=t("Seen in the authors' own tensor2tensor code (tensorflow/tensor2tensor, issue 391), whose "
                        "get_timing_signal_1d also spaces the frequencies slightly differently.",

@@ -127,19 +127,21 @@ def architecture(lang: str = "en", layers: int = paper.BASE["N"]) -> str:
     def column(x, title, sublayers, bottom):
         body.append(_text(x + 130, top - 12, f"{title} (N = {layers})", 16, weight="bold"))
         body.append(_box(x, top, 260, 20 + 62 * len(sublayers), "#f7f7f7", rx=12))
-        y, centres = top + 20, []
-        for text, colour in sublayers:
-            body.append(_box(x + 20, y, 220, 30, colour))
-            body.append(_text(x + 130, y + 15, text, 11.5))
-            body.append(_box(x + 20, y + 32, 220, 22, "#fff3c4"))
-            body.append(_text(x + 130, y + 43, w["addnorm"], 11))
-            centres.append(y + 15)
+        # data flows upwards, as in the paper's Figure 1: the first sublayer at the bottom, each one with
+        # its Add & LayerNorm above it, LayerNorm(x + Sublayer(x))
+        y, centres = top + 20, [0] * len(sublayers)
+        for k, (text, colour) in reversed(list(enumerate(sublayers))):
+            body.append(_box(x + 20, y, 220, 22, "#fff3c4"))
+            body.append(_text(x + 130, y + 11, w["addnorm"], 11))
+            body.append(_box(x + 20, y + 24, 220, 30, colour))
+            body.append(_text(x + 130, y + 39, text, 11.5))
+            centres[k] = y + 39
             y += 62
         base = top + 20 + 62 * len(sublayers)
         body.append(_box(x + 20, base + 40, 220, 30, "#e8e8ff"))
         body.append(_text(x + 130, base + 55, w["positional"] + " ⊕", 12))
         body.append(_box(x + 20, base + 90, 220, 30, "#e8e8ff"))
-        body.append(_text(x + 130, base + 105, w["embedding"] + " × √d", 12))
+        body.append(_text(x + 130, base + 105, w["embedding"] + " × √" + _sub("d", "model"), 12))
         body.append(_text(x + 130, base + 140, bottom, 12, colour="#555"))
         body.append(_arrow(x + 130, base + 88, x + 130, base + 72))
         body.append(_arrow(x + 130, base + 38, x + 130, base + 2))
@@ -148,8 +150,8 @@ def architecture(lang: str = "en", layers: int = paper.BASE["N"]) -> str:
     enc_base, enc = column(30, w["encoder"], [(w["self_attn"], "#d7e8f7"), (w["ffn"], "#dff1da")], w["inputs"])
     dec_base, dec = column(420, w["decoder"], [(w["masked_attn"], "#f8dede"), (w["cross_attn"], "#d7e8f7"),
                                                (w["ffn"], "#dff1da")], w["outputs"])
-    # the encoder's output feeds the decoder's second sublayer
-    body.append(_arrow(290, top + 20 + 62 * 2 - 40, 440, dec[1]))
+    # the encoder's output (the top of its stack) feeds the decoder's second sublayer
+    body.append(_arrow(290, top + 31, 440, dec[1]))
     body.append(_box(440, 14, 220, 30, "#eeeeee"))
     body.append(_text(550, 29, w["linear"] + " → " + w["probabilities"], 11.5))
     body.append(_arrow(640, top, 640, 46))
