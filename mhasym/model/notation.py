@@ -311,6 +311,8 @@ GLOSSARY = [
      "加性掩码：允许关注处为 0，其余为负无穷"),
     ("W:1", ("d_model", "d_ff"), "first weight of the feed-forward network", "前馈网络的第一个权重矩阵"),
     ("W:2", ("d_ff", "d_model"), "second weight of the feed-forward network", "前馈网络的第二个权重矩阵"),
+    ("b:1", (1, "d_ff"), "first bias of the feed-forward network, added to every row", "前馈网络的第一个偏置，加到每一行上"),
+    ("b:2", (1, "d_model"), "second bias of the feed-forward network", "前馈网络的第二个偏置"),
     ("gamma", (1, "d_model"), "LayerNorm gain (learned)", "层标准化的缩放参数（可学习）"),
     ("beta", (1, "d_model"), "LayerNorm shift (learned)", "层标准化的平移参数（可学习）"),
     ("memory", ("m", "d_model"), "the encoder's output, read by every decoder layer", "编码器的输出，被每个解码器层读取"),

@@ -30,7 +30,7 @@ def check_html(result, lang: str, wrong: bool = False) -> str:
     parts += [html.escape(p) for p in facts(result, lang, mutants=wrong)]
     mark = f"✗ {words['rejected']}" if wrong else f"✓ {words['checked']}"
     if result.mutants is not None and not wrong:
-        mark += f" · {html.escape(mutant_words(lang, *result.mutants[:2]))}"
+        mark += f" · {html.escape(mutant_words(lang, *result.mutants))}"
     return f'<details class="mhasym-check"><summary>{mark}</summary><p>{"; ".join(parts)}</p></details>'
 
 
@@ -82,10 +82,9 @@ def checks_table(results: dict, lang: str) -> str:
             name = kind_name(results[f.id], lang)
             kinds[name] = kinds.get(name, 0) + 1
         kind_text = ", ".join(f"{k} {v}" for k, v in kinds.items())
-        killed = sum(results[f.id].mutants[0] for f in entries if results[f.id].mutants)
-        built = sum(results[f.id].mutants[1] for f in entries if results[f.id].mutants)
-        if built:
-            kind_text += "; " + mutant_words(lang, killed, built)
+        counts = [results[f.id].mutants for f in entries if results[f.id].mutants and results[f.id].kind != "caught"]
+        if counts:
+            kind_text += "; " + mutant_words(lang, *(sum(c[k] for c in counts) for k in range(3)))
         rows.append(f"<tr><td>{html.escape(names[0] if lang == 'en' else names[1])}</td><td>{len(entries)}</td>"
                     f"<td>{html.escape(kind_text)}</td></tr>")
     return (f'<table class="mhasym-checks"><thead><tr><th>{words["section"]}</th><th>{words["formulas"]}</th>'

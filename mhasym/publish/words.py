@@ -3,8 +3,8 @@ and the figures, and the words in which a check result is told.
 
 >>> WORDS["zh"]["checked"]
 '已验证'
->>> mutant_words("en", 9, 9)
-'kills 9 of 9 wrong versions'
+>>> mutant_words("en", 9, 9), mutant_words("en", 4, 6, 2)
+('kills 9 of 9 wrong versions', 'kills 4 of 4 wrong versions (2 more changes proven to give the same result)')
 """
 
 from __future__ import annotations
@@ -80,10 +80,11 @@ def mutant_words(lang: str, killed: int, built: int, equivalent: int = 0, mistak
             return ("given its right formula instead, the check no longer reports a mistake" if killed == built
                     else "given its right formula, the check still reports a mistake")
         return "换成正确公式后，检查不再报错" if killed == built else "换成正确公式后，检查仍然报错"
+    wrong = built - equivalent  # changes that SymPy proves give the same result are not wrong versions
     if lang == "en":
-        return f"kills {killed} of {built} wrong versions" + (
-            f" ({equivalent} more proven equal to the formula)" if equivalent else "")
-    return f"检出 {killed}/{built} 个错误版本" + (f"（另有 {equivalent} 个经 SymPy 证明与原式等价）" if equivalent else "")
+        return f"kills {killed} of {wrong} wrong versions" + (
+            f" ({equivalent} more changes proven to give the same result)" if equivalent else "")
+    return f"检出 {killed}/{wrong} 个错误版本" + (f"（另有 {equivalent} 处改动经证明结果相同）" if equivalent else "")
 
 
 def facts(result, lang: str, mutants: bool = True) -> list:

@@ -188,9 +188,12 @@ def _check_ffn(f, expr, sizes=None):
 register(
     "tr.ffn", "transformer",
     Text("Position-wise feed-forward network", "逐位置前馈网络"),
-    _text("Two linear maps with a ReLU between them, applied to every position separately; the inner "
-          "size is [[d_ff]] (2048 in the base model).",
-          "两个线性变换中间夹一个 ReLU，对每个位置分别作用；中间层大小为 [[d_ff]]（基础模型中为 2048）。", PAPER),
+    _text("Two linear maps with a ReLU between them, applied to every position separately with the same weights: "
+          "[[W:1]] ([[d_model]] × [[d_ff]]) with the bias [[b:1]] (1 × [[d_ff]], added to every row), then [[W:2]] "
+          "([[d_ff]] × [[d_model]]) with the bias [[b:2]] (1 × [[d_model]]); the inner size is [[d_ff]] (2048 in the base model).",
+          "两个线性变换中间夹一个 ReLU，用相同的权重分别作用于每个位置：先是 [[W:1]]（[[d_model]] × [[d_ff]]）加偏置 [[b:1]]"
+          "（1 × [[d_ff]]，加到每一行上），再是 [[W:2]]（[[d_ff]] × [[d_model]]）加偏置 [[b:2]]（1 × [[d_model]]）；"
+          "中间层大小为 [[d_ff]]（基础模型中为 2048）。", PAPER),
     _ffn, _check_ffn,
 )
 

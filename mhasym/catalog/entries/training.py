@@ -134,21 +134,21 @@ register(
 
 def _dropout():
     n, d = notation.dim("n"), notation.dim("d_model")
-    Z, D = notation.matrix("Z", n, d), notation.matrix("D", n, d)
+    H, D = notation.matrix("H", n, d), notation.matrix("D", n, d)
     p = P("P_drop")
-    return Group(Relation(Apply("Dropout", n, d, Z), Scaled(HadamardProduct(D, Z), Minus(1, p))),
+    return Group(Relation(Apply("Dropout", n, d, H), Scaled(HadamardProduct(D, H), Minus(1, p))),
                  Relation(p, sp.Rational(1, 10)))
 
 
 def _check_dropout(f, expr, sizes=None):
     """With the rate that the formula gives (its second line): a fixed keep-mask B vs reference.dropout; and
     the mean over the masks, exactly (1 - P_drop) times the formula at D = 1 plus P_drop times it at D = 0,
-    entry by entry, vs Z, which is what inference uses."""
+    entry by entry, vs H, which is what inference uses."""
     n, d = 3, 4
     g = rng(SEED)
     z = g.normal(size=(n, d))
     keep = g.random((n, d)) >= 0.1
-    what = "the formula with a fixed mask vs reference.dropout, and its mean over the masks vs Z"
+    what = "the formula with a fixed mask vs reference.dropout, and its mean over the masks vs H"
     shown = {"n": n, "d": d}
     try:
         definition, rate = expr.args
@@ -173,16 +173,18 @@ def _check_dropout(f, expr, sizes=None):
 register(
     "tr.dropout", "transformer",
     Text("Dropout", "Dropout（随机失活）"),
-    _text("Z is the matrix dropout acts on (n × [[d_model]], e.g. a sublayer's output). In training each entry is kept "
+    _text("H is the matrix dropout acts on (n × [[d_model]], e.g. a sublayer's output). In training each entry is kept "
           "with probability 1 − [[P_drop]] (the keep-mask D is 1 where kept, 0 elsewhere) and scaled "
-          "by 1/(1 − [[P_drop]]), so its mean is unchanged; at inference Dropout(Z) = Z. The paper applies it to each "
+          "by 1/(1 − [[P_drop]]), so its mean is unchanged; at inference Dropout(H) = H. The paper applies it to each "
           "sublayer's output before the residual sum, LayerNorm(x + Dropout(Sublayer(x))), and to the sums of "
-          "embeddings and positional encodings, with [[P_drop]] = 0.1 in the base model (Section 5.4). The layer "
-          "formulas on this site are those of inference, without it.",
-          "Z 是 Dropout 作用的矩阵（n × [[d_model]]，例如某个子层的输出）。训练时每个元素以 1 − [[P_drop]] 的概率保留"
+          "embeddings and positional encodings, with [[P_drop]] = 0.1 in the base model (Section 5.4, citing Srivastava "
+          "et al.); it writes no formula for dropout itself, and the scaling by 1/(1 − [[P_drop]]) in training is how "
+          "implementations write it. The layer formulas on this site are those of inference, without it.",
+          "H 是 Dropout 作用的矩阵（n × [[d_model]]，例如某个子层的输出）。训练时每个元素以 1 − [[P_drop]] 的概率保留"
           "（保留掩码 D 在保留处为 1，其余为 0），并乘以 1/(1 − [[P_drop]])，因此均值不变；"
-          "推理时 Dropout(Z) = Z。论文把它用在每个子层的输出上、残差相加之前，即 LayerNorm(x + Dropout(Sublayer(x)))，"
-          "也用在词嵌入与位置编码之和上；基础模型中 [[P_drop]] = 0.1（第 5.4 节）。本站的层公式是推理时的公式，不含 Dropout。", PAPER),
+          "推理时 Dropout(H) = H。论文把它用在每个子层的输出上、残差相加之前，即 LayerNorm(x + Dropout(Sublayer(x)))，"
+          "也用在词嵌入与位置编码之和上；基础模型中 [[P_drop]] = 0.1（第 5.4 节，引用 Srivastava 等）。论文没有写出 Dropout 本身的公式，"
+          "训练时乘以 1/(1 − [[P_drop]]) 是各实现的写法。本站的层公式是推理时的公式，不含 Dropout。", PAPER),
     _dropout, _check_dropout,
 )
 
@@ -220,10 +222,11 @@ register(
     Text("Label smoothing", "标签平滑"),
     _text("q_tk is the training target's probability of token k at position t. It is not one-hot: the true token y_t "
           "gets 1 − [[eps_ls]] plus its share of "
-          "[[eps_ls]], spread evenly over the |V| tokens, with [[eps_ls]] = 0.1 (Section 5.4). It hurts perplexity but "
+          "[[eps_ls]], spread evenly over the |V| tokens, with [[eps_ls]] = 0.1 (Section 5.4). The paper gives only the value "
+          "and cites Szegedy et al. (2016) for the method; this formula is theirs. It hurts perplexity but "
           "improves accuracy and BLEU, the paper says. Here k runs over the vocabulary's tokens.",
           "q_tk 是位置 t 的训练目标中词元 k 的概率。它不是独热向量：真实词元 y_t 得到 1 − [[eps_ls]]，另外 [[eps_ls]] 平均分给 |V| 个词元，"
-          "[[eps_ls]] = 0.1（第 5.4 节）。论文说它会让困惑度变差，但能提高准确率和 BLEU。这里 k 遍历词表中的词元。", PAPER),
+          "[[eps_ls]] = 0.1（第 5.4 节）。论文只给出这个数值，并为方法引用了 Szegedy 等（2016）；这个公式来自他们。论文说它会让困惑度变差，但能提高准确率和 BLEU。这里 k 遍历词表中的词元。", PAPER),
     _label_smoothing, _check_label_smoothing,
 )
 
