@@ -1,6 +1,5 @@
 """LaTeX for lecture notes: snippets, notation package, notes and slides, compiled in both languages."""
 
-import json
 import os
 import re
 import shutil

@@ -163,26 +163,20 @@ def layer_parameters(sizes: dict = LAYER_SIZES, seed: int = SEED, decoder: bool 
     """Random parameters ``p`` of an encoder (or decoder) layer, laid out as the reference takes them.
 
     ``fill=False`` gives arrays of zeros that are never written (for counting entries at the paper's sizes)."""
-    g = rng(seed)
-    if not fill:
-        class _Zeros:
-            @staticmethod
-            def normal(size):
-                return np.zeros(size)
-        g = _Zeros()
+    normal = rng(seed).normal if fill else (lambda size: np.zeros(size))
     d_model, h, d_k, d_v, d_ff = (sizes[k] for k in ("d_model", "h", "d_k", "d_v", "d_ff"))
 
     def attention_block():
-        return {"w_q": g.normal(size=(h, d_model, d_k)), "w_k": g.normal(size=(h, d_model, d_k)),
-                "w_v": g.normal(size=(h, d_model, d_v)), "w_o": g.normal(size=(h * d_v, d_model))}
+        return {"w_q": normal(size=(h, d_model, d_k)), "w_k": normal(size=(h, d_model, d_k)),
+                "w_v": normal(size=(h, d_model, d_v)), "w_o": normal(size=(h * d_v, d_model))}
 
     p = {"self_attn": attention_block()}
     if decoder:
         p["cross_attn"] = attention_block()
-    p["ffn"] = {"w_1": g.normal(size=(d_model, d_ff)), "b_1": g.normal(size=d_ff),
-                "w_2": g.normal(size=(d_ff, d_model)), "b_2": g.normal(size=d_model)}
+    p["ffn"] = {"w_1": normal(size=(d_model, d_ff)), "b_1": normal(size=d_ff),
+                "w_2": normal(size=(d_ff, d_model)), "b_2": normal(size=d_model)}
     for k in range(1, (4 if decoder else 3)):
-        p[f"norm_{k}"] = {"gamma": 1 + 0.3 * g.normal(size=d_model), "beta": 0.3 * g.normal(size=d_model)}
+        p[f"norm_{k}"] = {"gamma": 1 + 0.3 * normal(size=d_model), "beta": 0.3 * normal(size=d_model)}
     return p
 
 
@@ -240,12 +234,17 @@ class Inputs:
         raise MhasymError(f"no input for {symbol.name} of shape {shape}")
 
 
+def _indexed(arrays: dict):
+    """A table entry for an indexed symbol (W^Q_i, gamma_k): ``{index: array}`` looked up by the symbol's index;
+    ``{None: array}`` for a symbol without one."""
+    if list(arrays) == [None]:
+        return [arrays[None]]
+    return lambda index: [arrays[int(index)]] if index is not None and index.is_Integer and int(index) in arrays else []
+
+
 def _per_head(stack):
-    def pick(index):
-        if index is None or not index.is_Integer or not 1 <= int(index) <= len(stack):
-            return []
-        return [stack[int(index) - 1]]
-    return pick
+    """One array per head, heads counted from 1."""
+    return _indexed(dict(enumerate(stack, 1)))
 
 
 def attention_bindings(x: dict) -> Inputs:
@@ -255,7 +254,7 @@ def attention_bindings(x: dict) -> Inputs:
     return Inputs({
         "Q": [x["q"], x["x_q"]], "K": [x["k"], x["x_kv"]], "V": [x["v"], x["x_kv"]],
         "X": [x["x_q"]], "Y": [x["x_q"]], "X_kv": [x["x_kv"]], "memory": [x["x_kv"]],
-        "H": lambda index: [x["x_q"]] if index == 1 else [],  # H_1: the decoder's queries in cross-attention
+        "H": _indexed({1: x["x_q"]}),  # H_1: the decoder's queries in cross-attention
         "W_Q": _per_head(x["w_q"]), "W_K": _per_head(x["w_k"]), "W_V": _per_head(x["w_v"]), "W_O": [x["w_o"]],
         "M": [additive], "B": [x["mask"].astype(float)],
     }, {"epsilon": EPSILON})
@@ -277,12 +276,7 @@ def layer_tables(p: dict) -> dict:
         group = path[0] if path[0].endswith("_attn") else "layer"
         found.setdefault(group, {}).setdefault(key, {})[index] = value[None, :] if value.ndim == 1 else value
 
-    def lookup(arrays):
-        if list(arrays) == [None]:
-            return [arrays[None]]
-        return lambda index: [arrays[int(index)]] if index is not None and int(index) in arrays else []
-
-    return {group: {key: lookup(arrays) for key, arrays in table.items()} for group, table in found.items()}
+    return {group: {key: _indexed(arrays) for key, arrays in table.items()} for group, table in found.items()}
 
 
 def layer_bindings(x, memory, params, mask=None) -> Inputs:

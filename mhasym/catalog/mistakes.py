@@ -22,8 +22,8 @@ from sympy.matrices.expressions import HadamardProduct, MatAdd, MatMul, Transpos
 
 from mhasym.model import notation
 from mhasym.catalog.text import Text
-from mhasym.catalog.checks import LAYER_SIZES, SIZES, CheckResult
-from mhasym.model.expressions import (Apply, Call, Concat, Frac, Group, Minus, Neg, Plus, Power, Relation, Scaled, Softmax,
+from mhasym.catalog.checks import LAYER_SIZES, CheckResult
+from mhasym.model.expressions import (Apply, Call, Concat, Frac, Group, Minus, Neg, Plus, Power, Relation, Softmax,
                           SplitHeads)
 
 
@@ -334,4 +334,4 @@ def caught(mistake: Mistake, result: CheckResult) -> bool:
     return not result.passed and not result.refused
 
 
-__all__ = ["MISTAKES", "Mistake", "caught", "detect", "SIZES"]
+__all__ = ["MISTAKES", "Mistake", "caught", "detect"]

@@ -19,11 +19,8 @@ mhasym.errors.MhasymError: unknown formula id 'seed.head_9' (did you mean 'seed.
 from __future__ import annotations
 
 import difflib
-import re
 import sys
 import importlib
-from collections.abc import Mapping
-from dataclasses import dataclass
 from functools import cached_property
 from typing import Callable
 

@@ -22,7 +22,7 @@ from sympy.matrices.expressions import MatrixExpr, MatrixSymbol
 from sympy.printing.numpy import NumPyPrinter
 
 from mhasym.errors import MhasymError
-from mhasym.model.expressions import LayerNorm
+from mhasym.model.expressions import LayerNorm, _Written
 
 
 def softmax(x, axis=1):
@@ -43,6 +43,10 @@ class MatrixCodePrinter(NumPyPrinter):
         name = self._names.get(expr)
         if name is not None:
             return name
+        if isinstance(expr, _Written):
+            # Frac, Minus, Plus, Times, Power, Minimum: the numbers do not depend on the written order
+            # (SymPy's printer dispatch skips the base class of Function subclasses, so it is done here)
+            return f"({super()._print(expr.value(), **kwargs)})"
         return super()._print(expr, **kwargs)
 
     def _print_MatMul(self, expr):
@@ -103,21 +107,6 @@ class MatrixCodePrinter(NumPyPrinter):
 
     def _print_Let(self, expr):
         return self._print(expr.value)
-
-    def _print_Minus(self, expr):
-        return f"({self._print(expr.args[0])} - {self._print(expr.args[1])})"
-
-    def _print_Plus(self, expr):
-        return "(" + " + ".join(self._print(a) for a in expr.args) + ")"
-
-    def _print_Times(self, expr):
-        return "(" + " * ".join(self._print(a) for a in expr.args) + ")"
-
-    def _print_Power(self, expr):
-        return f"({self._print(expr.args[0])} ** {self._print(expr.args[1])})"
-
-    def _print_Frac(self, expr):
-        return f"({self._print(expr.args[0])}) / ({self._print(expr.args[1])})"
 
     def _print_Elided(self, expr):
         raise MhasymError("an elided concatenation (h heads shown as ...) has no numeric value")

@@ -196,13 +196,17 @@ class MhasymPlugin(BasePlugin):
 
     # Checks and generated files
 
-    def result(self, f):
-        """The check of ``f``, run once per process; a failure stops the build, naming the page."""
-        if self.config["checks"] == "none":
-            return None
+    def _checked(self, f):
+        """The check of ``f`` with its mutants, run once per process."""
         if f.id not in self.results:
             self.results[f.id] = checked(f)
-        result = self.results[f.id]
+        return self.results[f.id]
+
+    def result(self, f):
+        """The check of ``f``; a failure stops the build, naming the page."""
+        if self.config["checks"] == "none":
+            return None
+        result = self._checked(f)
         if not result.passed:
             raise FormulaError(f"{self._page_name()}: check of formula {f.id!r} failed: {result.summary()}")
         return result
@@ -217,9 +221,7 @@ class MhasymPlugin(BasePlugin):
             raise PluginError(f"KaTeX is not installed: {katex_dist} is missing (run `npm ci`)")
         if self.config["checks"] == "all":
             for f in catalog.formulas():
-                if f.id not in self.results:
-                    self.results[f.id] = checked(f)
-                if not self.results[f.id].passed:
+                if not self._checked(f).passed:
                     pages = [p.src_uri for p in files.documentation_pages() if p.abs_src_path and
                              f.id in Path(p.abs_src_path).read_text(encoding="utf-8", errors="replace")]
                     raise PluginError(f"{', '.join(pages) or 'the lecture notes'}: check of formula {f.id!r} "

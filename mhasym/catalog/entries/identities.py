@@ -7,13 +7,12 @@ import sympy as sp
 from sympy.matrices.expressions import MatMul
 
 from mhasym import reference
-from mhasym.catalog.checks import LAYER_SIZES, CheckResult, count_parameters, failed, layer_parameters, vacuous
+from mhasym.catalog.checks import CheckResult, failed, vacuous
 from mhasym.catalog.entries.sources import PAPER, cite as _text
 from mhasym.catalog.registry import register
 from mhasym.catalog.text import Text
-from mhasym.model import attention, cost, notation, paper
-from mhasym.model.expressions import (Aligned, BigO, Concat, Elided, MatSum, Relation, Scientific, SplitHeads,
-                                      Times, value_of)
+from mhasym.model import attention, notation
+from mhasym.model.expressions import (Aligned, Concat, Elided, MatSum, Relation, SplitHeads)
 
 P = notation.scalar
 
@@ -144,7 +143,6 @@ def _check_permutation(f, expr, sizes=None):
     """Both sides run through the catalog's MultiHead (mha.multihead) on random numbers with a 3-cycle P
     (not symmetric), at sizes with n = m; they must agree, and the reference must agree with the right side."""
     from mhasym.catalog.checks import SEED, attention_bindings, attention_inputs, compare_arrays, run_formula
-    from mhasym import reference
 
     sizes = {"n": 5, "m": 5, "d_model": 6, "h": 2, "d_k": 3, "d_v": 4}
     x = attention_inputs(sizes)

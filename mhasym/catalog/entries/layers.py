@@ -8,12 +8,11 @@ import numpy as np
 import sympy as sp
 
 from mhasym.model import notation, paper, transformer
-from mhasym import numeric, reference
+from mhasym import reference
 from mhasym.catalog.registry import register
 from mhasym.catalog.text import Text
 from mhasym.catalog.checks import (EPSILON, LAYER_SIZES, SEED, CheckResult, Inputs, compare_arrays, failed, layer_bindings,
                       layer_parameters, numeric as run_and_compare, rng)
-from mhasym.printing.numpy_printer import compile_function
 from mhasym.model.expressions import Aligned, Apply, Call, Frac, Group, Minus, Plus, Relation, Stack, Sub, Times, value_of
 from mhasym.catalog.entries.sources import PAPER, cite as _text
 

@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import sympy as sp
-from sympy.matrices.expressions.matexpr import MatrixElement
 
 from mhasym import reference
-from mhasym.catalog.checks import (SEED, SIZES, CheckResult, attention_bindings, attention_inputs, compare_arrays,
-                                   compare_shapes, failed, numeric)
+from mhasym.catalog.checks import (SEED, SIZES, CheckResult, attention_bindings, attention_inputs, compare_shapes, failed, numeric)
 from mhasym.catalog.registry import register
 from mhasym.catalog.text import Text
 from mhasym.model import attention, notation, paper
-from mhasym.model.expressions import Concat, Elided, Group, Relation, Shape, ShapeOf, Softmax, Space
-from mhasym.printing.numpy_printer import compile_function
+from mhasym.model.expressions import Concat, Elided, Group, Relation, Shape, ShapeOf, Space
 from mhasym.catalog.entries.scaled_dot_product import _spaces
 from mhasym.catalog.entries.sources import PAPER, cite as _text
 

@@ -9,7 +9,7 @@ from mhasym.model import notation
 from mhasym.catalog.registry import register
 from mhasym.catalog.text import Text
 from mhasym.catalog.checks import SEED, CheckResult, compare_arrays, compare_shapes, failed, rng
-from mhasym.model.expressions import Elided, Relation, Shape, ShapeOf
+from mhasym.model.expressions import Relation, Shape, ShapeOf
 from mhasym.model.heads import concat, concat_shape, general_heads, head_output, head_outputs
 
 ROWS, COLS = 2, 3  # the notebook's head output shape

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 import sympy as sp
-from sympy.matrices.expressions import MatMul
 
 from mhasym import reference
-from mhasym.catalog.checks import LAYER_SIZES, CheckResult, count_parameters, failed, layer_parameters, vacuous
+from mhasym.catalog.checks import LAYER_SIZES, CheckResult, count_parameters, failed, layer_parameters
 from mhasym.catalog.entries.sources import PAPER, cite as _text
 from mhasym.catalog.registry import register
 from mhasym.catalog.text import Text
 from mhasym.model import attention, cost, notation, paper
-from mhasym.model.expressions import (BigO, Concat, Elided, Group, MatSum, Relation, Scientific, SplitHeads, Times,
+from mhasym.model.expressions import (BigO, Group, Relation, Scientific, Times,
                                       value_of)
 
 P = notation.scalar

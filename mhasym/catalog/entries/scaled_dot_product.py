@@ -11,8 +11,8 @@ from mhasym.catalog.checks import (SEED, SIZES, CheckResult, attention_bindings,
                                    compare_shapes, failed, numeric)
 from mhasym.catalog.registry import register
 from mhasym.catalog.text import Text
-from mhasym.model import attention, notation, paper
-from mhasym.model.expressions import Concat, Elided, Group, Relation, Shape, ShapeOf, Softmax, Space
+from mhasym.model import attention, notation
+from mhasym.model.expressions import Group, Relation, Softmax, Space
 from mhasym.printing.numpy_printer import compile_function
 from mhasym.catalog.entries.sources import PAPER, cite as _text
 
@@ -171,7 +171,7 @@ def _check_attention_shapes(f, expr, sizes=None):
         arrays = {name: g.normal(size=shape) for name, (_, shape) in zip(names, claims[:3])}
         out = reference.scaled_dot_product_attention(arrays["Q"], arrays["K"], arrays["V"])
         call = expr.args[3].lhs
-        ran, _ = run_formula(f, Relation(call, call), sizes, Inputs({k: [v] for k, v in arrays.items()}),
+        ran, _ = run_formula(f, call, sizes, Inputs({k: [v] for k, v in arrays.items()}),
                              defines=False)
     except Exception as exc:  # noqa: BLE001 - the reference or the call refuses the claimed shapes
         return failed(f.id, "shape", what, sizes, exc)

@@ -35,7 +35,7 @@ def _check_output_shape(f, expr, sizes=None):
     what = "shape of MultiHead(Q, K, V) run through mha.multihead, the shape shown, and reference.multi_head_attention's"
     try:
         call = expr.lhs.arg
-        got, _ = run_formula(f, Relation(call, call), SIZES, attention_bindings(x), defines=False)
+        got, _ = run_formula(f, call, SIZES, attention_bindings(x), defines=False)
         if not isinstance(expr.rhs, Shape):
             raise ValueError("the right-hand side is not a shape (r, c)")
         from mhasym.catalog.evaluate import size_values
