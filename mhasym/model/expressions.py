@@ -150,6 +150,93 @@ class Concat(Displayable, MatrixExpr):
         return all(isinstance(b, (MatrixBase, Elided)) for b in self.args)
 
 
+class VStack(Displayable, MatrixExpr):
+    """Vertical stacking of blocks with equal column counts, e.g. W^O as its h blocks W^O_i of d_v rows.
+
+    >>> from mhasym.model.notation import matrix
+    >>> VStack(matrix("W_O", 2, 5, 1), matrix("W_O", 2, 5, 2)).shape
+    (4, 5)
+    """
+
+    def __new__(cls, *blocks):
+        if not blocks:
+            raise MhasymError("VStack needs at least one block")
+        for k, block in enumerate(blocks, 1):
+            _matrix(block, f"block {k}")
+        cols = blocks[0].shape[1]
+        for k, block in enumerate(blocks[1:], 2):
+            if not equal(block.shape[1], cols):
+                raise MhasymError(f"VStack block {k} has {fmt(block.shape[1])} columns, block 1 has {fmt(cols)}")
+        return sp.Basic.__new__(cls, *blocks)
+
+    blocks = property(lambda self: self.args)
+
+    @property
+    def shape(self):
+        return sp.expand(sp.Add(*[b.shape[0] for b in self.args])), self.args[0].shape[1]
+
+    def doit(self, **hints):
+        """Elided runs with numeric bounds written out; explicit blocks joined into one matrix."""
+        blocks = []
+        for b in self.args:
+            b = b.doit(**hints) if hints.get("deep", True) else b
+            written = b.blocks() if isinstance(b, Elided) else None
+            if written is not None:
+                blocks += [w.doit(**hints) for w in written]
+            elif not (isinstance(b, Elided) and b.shape[0] == 0):
+                blocks.append(b)
+        if all(isinstance(b, MatrixBase) for b in blocks):
+            return sp.ImmutableMatrix(sp.Matrix.vstack(*blocks))
+        return self.func(*blocks)
+
+
+class Grad(Displayable, MatrixExpr):
+    """``dX``: the gradient of a scalar loss L with respect to the matrix X (same shape as X).
+
+    Which L is meant is said by the derivation that uses it (for attention, L = sum(dZ o Z) with the
+    upstream gradient dZ given).
+    """
+
+    def __new__(cls, X):
+        _matrix(X, "the variable of a gradient")
+        return sp.Basic.__new__(cls, X)
+
+    arg = property(lambda self: self.args[0])
+    shape = property(lambda self: self.args[0].shape)
+
+
+class MatMinus(Displayable, MatrixExpr):
+    """``A - B`` for matrices of one shape, kept in the written order (SymPy's MatAdd puts -B first)."""
+
+    def __new__(cls, a, b):
+        _matrix(a, "the left of a difference")
+        _matrix(b, "the right of a difference")
+        if not (equal(a.shape[0], b.shape[0]) and equal(a.shape[1], b.shape[1])):
+            raise MhasymError(f"difference of a {fmt(a.shape[0])} x {fmt(a.shape[1])} and a "
+                              f"{fmt(b.shape[0])} x {fmt(b.shape[1])} matrix")
+        return sp.Basic.__new__(cls, a, b)
+
+    shape = property(lambda self: self.args[0].shape)
+
+    def _entry(self, i, j, **kwargs):
+        return self.args[0][i, j] - self.args[1][i, j]
+
+
+class RowSum(Displayable, MatrixExpr):
+    """The column of row sums of a matrix: ``rowsum(X)`` is X times a column of ones."""
+
+    def __new__(cls, X):
+        _matrix(X, "rowsum argument")
+        return sp.Basic.__new__(cls, X)
+
+    arg = property(lambda self: self.args[0])
+    shape = property(lambda self: (self.args[0].shape[0], sp.Integer(1)))
+
+    def _entry(self, i, j, **kwargs):
+        k = sp.Dummy("k", integer=True)
+        return sp.Sum(self.arg[i, k], (k, 0, self.arg.shape[1] - 1))
+
+
 class Apply(Displayable, MatrixExpr):
     """A named function applied to matrices, e.g. ``Attention(Q, K, V)``.
 

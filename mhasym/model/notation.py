@@ -69,6 +69,16 @@ SCALARS = {
     "P_drop": r"P_{\text{drop}}",  # dropout rate
     "start": r"\langle s \rangle",  # the start token of the decoder's input
     "y_in": r"y^{\text{in}}",  # the decoder's input tokens (label of y_in_t)
+    "loss": r"\mathcal{L}",  # the scalar loss that gradients are taken of (derivations)
+    "delta": r"\delta",  # an offset between positions (positional encoding)
+    "omega": r"\omega",  # a frequency of the positional encoding
+    "smax1": r"s_{\max}^{(1)}",  # online softmax: the running maximum after block 1
+    "smax2": r"s_{\max}^{(2)}",  # ... after block 2
+    "ell1": r"\ell^{(1)}",  # online softmax: the running sum of exponentials after block 1
+    "ell2": r"\ell^{(2)}",
+    "o1": r"o^{(1)}",  # online softmax: the running weighted sum of values after block 1
+    "o2": r"o^{(2)}",
+    "m1": r"m_1",  # online softmax: the number of keys in block 1
 }
 
 # Matrices: name -> (base, fixed subscript, superscript). A head or layer
@@ -107,6 +117,7 @@ MATRICES = {
     "PE": (r"\mathit{PE}", None, None),
     "P": ("P", None, None),  # a permutation matrix
     "Z": ("Z", None, None),
+    "O": ("O", None, None),  # the output of multi-head attention (derivations)
     "Z_concat": ("Z", r"\text{concatenated}", None),
     "normed": (r"\tilde{X}", None, None),  # a sublayer's normalised input (pre-LN), numbered
     "head": (r"\mathrm{head}", None, None),
@@ -141,6 +152,7 @@ OPERATORS = {
     "Embed": r"\operatorname{Embed}",
     "split": r"\operatorname{split}",
     "reshape": r"\operatorname{reshape}",
+    "rowsum": r"\operatorname{rowsum}",
 }
 
 # The letter of the entries of head outputs: z_{11}, z_{i1}, z_{10,1}.
@@ -326,6 +338,8 @@ GLOSSARY = [
      "嵌入矩阵，词表中每个词元一行（与输出层共用）"),
     ("E_x", ("n", "d_model"), "the rows of [[E]] for the n tokens of a sequence", "一个序列中 n 个词元在 [[E]] 中对应的行"),
     ("D", ("n", "d_model"), "dropout's keep-mask: 1 where an entry is kept", "Dropout 的保留掩码：保留处为 1"),
+    ("O", ("n", "d_model"), "the output of multi-head attention, MultiHead([[X_q]], [[X_kv]]), in the derivations",
+     "多头注意力的输出 MultiHead([[X_q]], [[X_kv]])（推导中使用）"),
     ("Y_hat", ("n", "vocab"), "next-token probabilities, one row per position (not related to the decoder input Y)",
      "下一个词元的概率，每个位置一行（与解码器的输入 Y 无关）"),
 ]

@@ -136,6 +136,43 @@ class MhaLatexPrinter(LatexPrinter):
             rows.append(cells)
         return self._matrix_body(rows)
 
+    def _print_VStack(self, expr):
+        cells = [r"\vdots" if isinstance(b, Elided) else self._print(b) for b in expr.blocks]
+        return self._matrix_body([[c] for c in cells])
+
+    def _print_Grad(self, expr):
+        arg = self._print(expr.arg)
+        if not isinstance(expr.arg, MatrixSymbol):
+            arg = rf"\left({arg}\right)"
+        return rf"\mathrm{{d}}{arg}"
+
+    def _print_MatMinus(self, expr):
+        a, b = expr.args
+        right = self._print(b)
+        if isinstance(b, (MatAdd, type(expr))):
+            right = rf"\left({right}\right)"
+        return f"{self._print(a)} - {right}"
+
+    def _print_RowSum(self, expr):
+        return self._call("rowsum", [self._print(expr.arg)])
+
+    def _print_OneMatrix(self, expr):
+        # a row of ones is the transpose of the column 1
+        sign = r"\mhT" if self._settings["notation_macros"] else self._settings["transpose"]
+        return r"\mathbf{1}" + (f"^{{{sign}}}" if expr.shape[0] == 1 else "")
+
+    def _print_Expectation(self, expr):
+        return rf"\mathbb{{E}}\left[{self._print(expr.args[0])}\right]"
+
+    def _print_Variance(self, expr):
+        return rf"\operatorname{{Var}}\left[{self._print(expr.args[0])}\right]"
+
+    def _print_Derivative(self, expr):
+        if len(expr.variables) == 1 and len(expr.variable_count) == 1 and expr.variable_count[0][1] == 1:
+            top, var = self._print(expr.expr), self._print(expr.variables[0])
+            return rf"\frac{{\partial {top}}}{{\partial {var}}}"
+        return super()._print_Derivative(expr)
+
     def _print_SplitHeads(self, expr):
         # Correct: the i-th block of columns. Wrong: the i-th slab of a reshape without transpose.
         name = "split" if expr.transpose else "reshape"

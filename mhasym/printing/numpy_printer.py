@@ -76,6 +76,23 @@ class MatrixCodePrinter(NumPyPrinter):
         parts = ", ".join(self._print(b) for b in expr.blocks)
         return f"numpy.concatenate([{parts}], axis=1)"
 
+    def _print_VStack(self, expr):
+        parts = ", ".join(self._print(b) for b in expr.blocks)
+        return f"numpy.concatenate([{parts}], axis=0)"
+
+    def _print_MatMinus(self, expr):
+        return f"({self._print(expr.args[0])} - {self._print(expr.args[1])})"
+
+    def _print_RowSum(self, expr):
+        return f"({self._print(expr.arg)}).sum(axis=1, keepdims=True)"
+
+    def _print_OneMatrix(self, expr):
+        rows, cols = (self._print(s) for s in expr.shape)
+        return f"numpy.ones(({rows}, {cols}))"
+
+    def _print_Tuple(self, expr):
+        return "(" + "".join(self._print(a) + ", " for a in expr.args) + ")"
+
     def _print_SplitHeads(self, expr):
         P, h, i = self._print(expr.P), self._print(expr.heads), self._print(expr.i)
         if expr.transpose:
@@ -142,7 +159,8 @@ def _shared(expr, args) -> list:
             visit(e.X)
         order.append(e)
 
-    visit(expr)
+    for top in (expr.args if isinstance(expr, sp.Tuple) else (expr,)):
+        visit(top)
     return [e for e in order if counts[e] > 1 and e != expr]
 
 

@@ -39,6 +39,21 @@ class PlainPrinter(StrPrinter):
     def _print_Softmax(self, expr):
         return f"softmax({self._print(expr.arg)})"
 
+    def _print_Grad(self, expr):
+        return "d" + self.parenthesize(expr.arg, 100)
+
+    def _print_MatMinus(self, expr):
+        return f"{self._print(expr.args[0])} - {self.parenthesize(expr.args[1], 45)}"
+
+    def _print_RowSum(self, expr):
+        return f"rowsum({self._print(expr.arg)})"
+
+    def _print_OneMatrix(self, expr):
+        return "1^T" if expr.shape[0] == 1 else "1"
+
+    def _print_HadamardProduct(self, expr):
+        return " o ".join(self.parenthesize(a, 50) for a in expr.args)
+
     def _print_Apply(self, expr):
         return f"{expr.name}(" + ", ".join(self._print(a) for a in expr.operands) + ")"
 

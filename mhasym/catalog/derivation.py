@@ -1,0 +1,187 @@
+"""Derivations: chains of steps from a definition to a result, every step proven by SymPy.
+
+A :class:`Derivation` has an id, a title and a setting (what is assumed, in both languages) and a
+list of :class:`Step`. Each step is a relation between SymPy objects whose left side is the previous
+step's right side, or a named quantity (a gradient ``dV``, an entry ``A_ij``); it says why it holds,
+in both languages, and carries its proof: a function that reads the step's relation and proves it
+(see :mod:`mhasym.catalog.proofs`). ``d.check()`` proves every step and names the first that fails;
+``step.check(expr=wrong)`` runs a wrong version of a step through the same proof.
+
+>>> d = derivation("deriv.softmax_jacobian")
+>>> d.title.en
+'The softmax Jacobian'
+>>> r = d.check()
+>>> r.passed, len(r.steps)
+(True, 2)
+>>> derivation("deriv.nope")
+Traceback (most recent call last):
+...
+mhasym.errors.MhasymError: unknown derivation id 'deriv.nope' (did you mean 'deriv.mha_backward'?)
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Callable
+
+from mhasym.catalog.text import Text
+from mhasym.errors import MhasymError
+from mhasym.model.expressions import Relation
+
+_MODULE = "mhasym.catalog.entries.derivations"
+
+
+@dataclass(frozen=True)
+class StepResult:
+    """The proof of one step: which step, whether it holds, and how it was proven."""
+
+    derivation: str
+    number: int  # counted from 1
+    passed: bool
+    how: str
+    error: str = ""
+
+    def summary(self) -> str:
+        status = "proven" if self.passed else "FAILED"
+        return f"step {self.number}: {status}; {self.error or self.how}"
+
+
+@dataclass(frozen=True)
+class DerivationResult:
+    """Every step's proof; ``first_failure`` is the number of the first step that fails (None if all hold)."""
+
+    id: str
+    steps: tuple
+    numbers: tuple = ()  # extra comparisons with numbers: (passed, what) pairs
+
+    @property
+    def passed(self) -> bool:
+        return all(s.passed for s in self.steps) and all(ok for ok, _ in self.numbers)
+
+    @property
+    def first_failure(self):
+        return next((s.number for s in self.steps if not s.passed), None)
+
+    def summary(self) -> str:
+        if self.passed:
+            extra = f", {len(self.numbers)} comparison with numbers" if self.numbers else ""
+            return f"{self.id}: ok, {len(self.steps)} steps proven{extra}"
+        if self.first_failure is not None:
+            step = self.steps[self.first_failure - 1]
+            return f"{self.id}: FAILED at step {step.number}: {step.error or step.how}"
+        what = next(w for ok, w in self.numbers if not ok)
+        return f"{self.id}: FAILED comparison with numbers: {what}"
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step: ``build()`` gives its relation, ``why`` justifies it, ``prove(relation)`` proves it."""
+
+    build: Callable
+    why: Text
+    prove: Callable
+
+    @cached_property
+    def expr(self):
+        return self.build()
+
+    @property
+    def lhs(self):
+        return self.expr.lhs
+
+    @property
+    def rhs(self):
+        return self.expr.rhs
+
+    def latex(self, **settings) -> str:
+        from mhasym.printing.latex import latex
+
+        return latex(self.expr, **settings)
+
+    def check(self, expr=None, *, derivation: str = "", number: int = 0) -> StepResult:
+        """Prove ``expr`` (this step's relation by default) with this step's proof."""
+        expr = self.expr if expr is None else expr
+        try:
+            if not isinstance(expr, Relation):
+                raise MhasymError(f"a step is a relation, got {type(expr).__name__}")
+            if expr.lhs == expr.rhs:
+                raise MhasymError("both sides are the same object, which proves nothing")
+            passed, how = self.prove(expr)
+        except Exception as exc:  # a version that its proof cannot compute fails, in one line
+            return StepResult(derivation, number, False, "", " ".join(f"{type(exc).__name__}: {exc}".split()))
+        return StepResult(derivation, number, bool(passed), how)
+
+
+@dataclass
+class Derivation:
+    """A chain of proven steps. ``setting`` says what is assumed; ``result`` what was derived;
+    ``numbers()`` (optional) compares the result with numbers, e.g. many blocks of online softmax."""
+
+    id: str
+    title: Text
+    setting: Text
+    steps: list
+    result: Text
+    numbers: Callable | None = None
+    figure: str | None = None  # the name of a figure in mhasym.publish.figures
+    sources: Text | None = None
+    _named: tuple = field(default=())  # step numbers whose left side is a named quantity
+
+    def __post_init__(self):
+        self.steps = list(self.steps)
+        for k in range(1, len(self.steps)):
+            if k + 1 not in self._named and self.steps[k].lhs != self.steps[k - 1].rhs:
+                raise MhasymError(f"derivation {self.id}: step {k + 1} does not start from step {k}'s right side")
+
+    def chained(self, number: int) -> bool:
+        """True when step ``number`` (from 1) continues the previous step (written ``= ...``)."""
+        return number > 1 and number not in self._named
+
+    def check(self) -> DerivationResult:
+        results = tuple(s.check(derivation=self.id, number=k) for k, s in enumerate(self.steps, 1))
+        numbers = tuple(self.numbers()) if self.numbers is not None else ()
+        return DerivationResult(self.id, results, numbers)
+
+    def _repr_latex_(self) -> str:
+        from mhasym.printing.latex import latex
+
+        rows = []
+        for k, s in enumerate(self.steps, 1):
+            lhs = "" if self.chained(k) else latex(s.lhs)
+            rows.append(f"{lhs} &{s.expr.OPS[s.expr.op]} {latex(s.rhs)}")
+        return r"$\displaystyle \begin{aligned} " + r" \\ ".join(rows) + r" \end{aligned}$"
+
+    def __repr__(self) -> str:
+        return f"<Derivation {self.id}: {self.title.en}>"
+
+
+_DERIVATIONS: dict = {}
+
+
+def register(derivation: Derivation) -> Derivation:
+    if derivation.id in _DERIVATIONS:
+        raise MhasymError(f"derivation id {derivation.id!r} is registered twice")
+    _DERIVATIONS[derivation.id] = derivation
+    return derivation
+
+
+def derivations() -> list:
+    """All derivations, in reading order."""
+    importlib.import_module(_MODULE)
+    return list(_DERIVATIONS.values())
+
+
+def derivation(id: str) -> Derivation:
+    """The derivation ``id``; an unknown id raises a one-line :class:`MhasymError`."""
+    importlib.import_module(_MODULE)
+    if not isinstance(id, str) or id not in _DERIVATIONS:
+        close = difflib.get_close_matches(str(id), list(_DERIVATIONS), n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise MhasymError(f"unknown derivation id {id!r}{hint}")
+    return _DERIVATIONS[id]
+
+
+__all__ = ["Derivation", "DerivationResult", "Step", "StepResult", "derivation", "derivations", "register"]
