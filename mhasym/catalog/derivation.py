@@ -115,6 +115,36 @@ class Step:
         return StepResult(derivation, number, bool(passed), how)
 
 
+@dataclass(frozen=True)
+class StepScore:
+    """How many wrong versions of a step its proof rejects."""
+
+    built: int
+    killed: int
+    equivalent: tuple = ()  # changes whose two sides the proof shows equal to the step's own two sides
+    survived: tuple = ()  # changes that the proof accepts and that are not the same statement: holes
+
+
+def score(step: Step) -> StepScore:
+    """Run the step's proof on each mutant of its relation (:func:`mhasym.catalog.mutants.mutants`).
+    A mutant that passes counts as equivalent when the same proof shows each of its sides equal to
+    the step's side (under the step's assumptions), e.g. a sum of zeros with one factor dropped."""
+    from mhasym.catalog.mutants import mutants
+
+    built = mutants(step.expr)
+    killed, same, survived = 0, [], []
+    for mu in built:
+        if not step.check(mu.expr).passed:
+            killed += 1
+            continue
+        sides = [Relation(a, b) for a, b in ((step.lhs, mu.expr.lhs), (step.rhs, mu.expr.rhs)) if a != b]
+        if all(step.check(r).passed for r in sides):
+            same.append(mu)
+        else:
+            survived.append(mu)
+    return StepScore(len(built), killed, tuple(same), tuple(survived))
+
+
 @dataclass
 class Derivation:
     """A chain of proven steps. ``setting`` says what is assumed; ``result`` what was derived;
@@ -184,4 +214,5 @@ def derivation(id: str) -> Derivation:
     return _DERIVATIONS[id]
 
 
-__all__ = ["Derivation", "DerivationResult", "Step", "StepResult", "derivation", "derivations", "register"]
+__all__ = ["Derivation", "DerivationResult", "Step", "StepResult", "StepScore", "derivation", "derivations", "register",
+           "score"]

@@ -29,13 +29,12 @@ import sympy as sp
 from sympy.matrices.expressions import (HadamardProduct, MatAdd, MatMul, MatrixExpr, OneMatrix, Transpose,
                                         ZeroMatrix)
 from sympy.matrices.matrixbase import MatrixBase
-from sympy.stats import Expectation, Variance
 
 from mhasym.catalog.evaluate import size_values
 from mhasym.errors import MhasymError
 from mhasym.model import notation
-from mhasym.model.expressions import (Apply, Concat, Elided, Grad, MatMinus, MatSum, RowSum, Scaled, Softmax,
-                                      VStack, value_of)
+from mhasym.model.expressions import (Apply, Concat, Elided, Expect, Grad, MatMinus, MatSum, RowSum, Scaled, Softmax,
+                                      Var, VStack, value_of)
 from mhasym.printing.plain import plain
 
 
@@ -78,6 +77,9 @@ def explicit(expr, env: dict):
     if isinstance(expr, MatrixBase):
         return sp.ImmutableMatrix(expr.applyfunc(lambda e: explicit(e, env)))
     if isinstance(expr, (notation.NamedMatrix, Grad)) or type(expr).__name__ == "MatrixSymbol":
+        if isinstance(env, Entries) and isinstance(expr, notation.NamedMatrix):
+            env[expr] = env.make(expr)
+            return env[expr]
         raise ProofError(f"no entries for {plain(expr)}")
     if not isinstance(expr, MatrixExpr):
         return value_of(expr).xreplace({k: v for k, v in env.items() if not isinstance(k, MatrixExpr)})
@@ -315,10 +317,16 @@ def gradient_equal(relation, setting: Setting) -> tuple:
     return True, f"SymPy's derivatives with symbolic entries at {_sizes_text(setting.sizes)}{masked}"
 
 
+_INDICES = ("i", "j")
+
+
 def _sizes_text(sizes_list) -> str:
-    """``n = 2, m = 3 and n = 3, m = 2``: each choice of sizes once."""
-    texts = list(dict.fromkeys(_at(s, None) for s in sizes_list))
-    return " and ".join(texts) if len(texts) <= 2 else "; ".join(texts[:-1]) + " and " + texts[-1]
+    """``n = 2, m = 3 and n = 3, m = 2``: each choice of sizes once; indices i, j as "for every i"."""
+    texts = list(dict.fromkeys(_at({k: v for k, v in s.items() if k not in _INDICES}, None) for s in sizes_list))
+    texts = [t for t in texts if t]
+    out = " and ".join(texts) if len(texts) <= 2 else "; ".join(texts[:-1]) + " and " + texts[-1]
+    used = [x for x in _INDICES if any(x in s for s in sizes_list)]
+    return out + (f", for every {' and '.join(used)}" if used else "")
 
 
 def _at(sizes, fixed) -> str:
@@ -328,20 +336,25 @@ def _at(sizes, fixed) -> str:
 
 # Matrix identities with symbolic entries
 
+class Entries(dict):
+    """Explicit matrices made on first use: symbolic entries, or ``blocks(symbol, self)`` for a matrix
+    defined as a block of another (W^O_i as rows of W^O); ``blocks`` returns None for the others."""
+
+    def __init__(self, sizes, blocks=None):
+        super().__init__()
+        self.sizes, self.blocks = sizes, blocks
+
+    def make(self, symbol):
+        made = self.blocks(symbol, self) if self.blocks else None
+        return made if made is not None else _fill(symbol, self.sizes)
+
+
 def identity_equal(relation, sizes_list, blocks=None) -> tuple:
-    """Both sides written out with symbolic entries at each sizes; ``blocks(sizes, env)`` adds matrices
-    defined as blocks of others (W^O_i as rows of W^O)."""
+    """Both sides written out with symbolic entries at each sizes (:class:`Entries`)."""
     for sizes in sizes_list:
-        lhs, rhs = at_sizes(relation.lhs, sizes), at_sizes(relation.rhs, sizes)
-        env = {}
-        for e in (lhs, rhs):
-            for a in sp.preorder_traversal(e.doit(deep=True) if hasattr(e, "doit") else e):
-                if isinstance(a, notation.NamedMatrix) and a not in env:
-                    env[a] = None
-        base = {a: _fill(a, sizes) for a in env if a.index is None or blocks is None}
-        if blocks is not None:
-            base.update(blocks(sizes, base, list(env)))
-        if not matrices_equal(explicit(lhs, base), explicit(rhs, base)):
+        env = Entries(sizes, blocks)
+        lhs, rhs = (explicit(at_sizes(side, sizes), env) for side in (relation.lhs, relation.rhs))
+        if not matrices_equal(lhs, rhs):
             return False, _at(sizes, None) + ": the two sides differ"
     return True, f"written out with symbolic entries at {_sizes_text(sizes_list)}"
 
@@ -355,6 +368,7 @@ def written_out(expr, sizes: dict, definitions=()):
     for _ in range(3):  # definitions may use each other
         for match, make in definitions:
             expr = expr.replace(match, make)
+    expr = at_sizes(expr, sizes)
     expr = expr.replace(lambda e: isinstance(e, sp.Sum), _sum_out)
     return value_of(expr).doit()
 
@@ -376,40 +390,53 @@ def scalar_equal(relation, sizes_list, definitions=(), values=None) -> tuple:
             rhs = written_out(relation.rhs, sizes, definitions).xreplace(extra)
             if not matrices_equal(lhs, rhs):
                 return False, _at(sizes, extra) + ": the two sides differ"
+    if sizes_list == [{}] and count == 1:
+        return True, "simplified symbolically by SymPy"
     return True, f"written out and simplified at {_sizes_text(sizes_list)} ({count} cases)"
 
 
 # Expectations
 
-def _moment(power: int):
-    return {0: sp.Integer(1), 1: sp.Integer(0), 2: sp.Integer(1)}.get(power, sp.Symbol(f"mu_{power}"))
+def _moment(base, power: int, assume: frozenset):
+    """E[x^power] for an entry x of ``base``: 0 for the first moment under "mean 0", 1 for the second under
+    "mean 0" and "variance 1"; otherwise a symbol, the same for every entry of one vector."""
+    if power == 0:
+        return sp.Integer(1)
+    if power == 1 and "mean 0" in assume:
+        return sp.Integer(0)
+    if power == 2 and {"mean 0", "variance 1"} <= assume:
+        return sp.Integer(1)
+    return sp.Symbol(f"E[{base}^{power}]")
 
 
-def expectation(expr, variables) -> sp.Expr:
-    """E[expr] for a polynomial in independent ``variables`` with mean 0 and variance 1."""
+def expectation(expr, variables, assume=frozenset()) -> sp.Expr:
+    """E[expr] for a polynomial in independent ``variables`` (indexed entries), under ``assume``."""
     poly = sp.Poly(sp.expand(expr), *variables)
     out = sp.Integer(0)
     for powers, coeff in poly.terms():
         term = coeff
-        for p in powers:
-            term *= _moment(p)
+        for x, p in zip(variables, powers):
+            term *= _moment(x.base, p, assume)
         out += term
     return out
 
 
-def moments_equal(relation, sizes_list, variables) -> tuple:
-    """Both sides with sums written out, E and Var computed by :func:`expectation`, compared."""
+def moments_equal(relation, sizes_list, variables, assume=()) -> tuple:
+    """Both sides with sums written out, E and Var computed by :func:`expectation` for independent entries
+    (``assume``: "mean 0", "variance 1"; moments not fixed by them stay symbols), compared."""
+    assume = frozenset(assume)
     for sizes in sizes_list:
         sides = []
         for side in (relation.lhs, relation.rhs):
             e = at_sizes(side, sizes).replace(lambda x: isinstance(x, sp.Sum), _sum_out)
             e = value_of(e)
             names = variables(sizes)
-            e = e.replace(lambda x: isinstance(x, Variance),
-                          lambda x: expectation(x.args[0] ** 2, names) - expectation(x.args[0], names) ** 2)
-            e = e.replace(lambda x: isinstance(x, Expectation), lambda x: expectation(x.args[0], names))
+            e = e.replace(lambda x: isinstance(x, Var),
+                          lambda x: expectation(x.args[0] ** 2, names, assume) - expectation(x.args[0], names, assume) ** 2)
+            e = e.replace(lambda x: isinstance(x, Expect), lambda x: expectation(x.args[0], names, assume))
             sides.append(e)
         if not is_zero(sides[0] - sides[1]):
             return False, _at(sizes, None) + ": the two sides differ"
-    return True, ("expectations computed from mean 0, variance 1 and independence (higher moments left "
-                  f"as symbols) at {_sizes_text(sizes_list)}")
+    what = " and ".join(sorted(assume)) if assume else "no other assumption"
+    return True, (f"expectations computed from independence and {what} (other moments left as symbols) "
+                  f"at {_sizes_text(sizes_list)}")

@@ -610,6 +610,26 @@ class Minimum(_Written):
         return sp.Min(*self.args)
 
 
+class Expect(sp.Function):
+    """``E[x]``, the expectation of a random quantity, kept unevaluated (computed by the derivations' prover)."""
+
+    nargs = 1
+
+    @classmethod
+    def eval(cls, arg):
+        return None
+
+
+class Var(sp.Function):
+    """``Var[x]``, the variance of a random quantity, kept unevaluated."""
+
+    nargs = 1
+
+    @classmethod
+    def eval(cls, arg):
+        return None
+
+
 class Cases(sp.Piecewise):
     """A piecewise definition kept as written: ``j \\le i`` stays ``j \\le i`` when the tree is rebuilt."""
 
@@ -626,6 +646,16 @@ class Call(Displayable, sp.Basic):
 
     name = property(lambda self: self.args[0].name)
     operands = property(lambda self: self.args[1:])
+
+
+class PosEnc(sp.Function):
+    """``PE(pos, c)``: one entry of the positional encoding, as a scalar that can sit in a matrix."""
+
+    nargs = 2
+
+    @classmethod
+    def eval(cls, pos, column):
+        return None
 
 
 class Sub(Displayable, sp.Basic):

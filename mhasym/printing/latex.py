@@ -22,7 +22,7 @@ from sympy.printing.latex import LatexPrinter
 from sympy.printing.precedence import PRECEDENCE
 
 from mhasym.model import notation
-from mhasym.model.expressions import Concat, Elided, MatSum
+from mhasym.model.expressions import Concat, Elided, MatMinus, MatSum
 
 
 class MhaLatexPrinter(LatexPrinter):
@@ -161,11 +161,11 @@ class MhaLatexPrinter(LatexPrinter):
         sign = r"\mhT" if self._settings["notation_macros"] else self._settings["transpose"]
         return r"\mathbf{1}" + (f"^{{{sign}}}" if expr.shape[0] == 1 else "")
 
-    def _print_Expectation(self, expr):
-        return rf"\mathbb{{E}}\left[{self._print(expr.args[0])}\right]"
+    def _print_Expect(self, expr, exp=None):
+        return self._power(rf"\mathbb{{E}}\left[{self._print(expr.args[0])}\right]", exp)
 
-    def _print_Variance(self, expr):
-        return rf"\operatorname{{Var}}\left[{self._print(expr.args[0])}\right]"
+    def _print_Var(self, expr, exp=None):
+        return self._power(rf"\operatorname{{Var}}\left[{self._print(expr.args[0])}\right]", exp)
 
     def _print_Derivative(self, expr):
         if len(expr.variables) == 1 and len(expr.variable_count) == 1 and expr.variable_count[0][1] == 1:
@@ -239,7 +239,16 @@ class MhaLatexPrinter(LatexPrinter):
 
     def _print_MatSum(self, expr):
         term, index, lower, upper = (self._print(a) for a in expr.args)
+        if isinstance(expr.args[0], (MatAdd, MatMinus)):
+            term = rf"\left({term}\right)"
         return rf"\sum_{{{index}={lower}}}^{{{upper}}} {term}"
+
+    def _print_HadamardProduct(self, expr):
+        parts = []
+        for a in expr.args:
+            tex = self._print(a)
+            parts.append(rf"\left({tex}\right)" if isinstance(a, (MatAdd, MatMinus)) else tex)
+        return r" \circ ".join(parts)
 
     # Scalar forms kept in written order. SymPy's _print_Pow passes ``exp`` for function-like bases.
 
@@ -278,6 +287,9 @@ class MhaLatexPrinter(LatexPrinter):
     def _print_Sub(self, expr):
         base, index = expr.args
         return f"{self._print(base)}_{{{self._print(index)}}}"
+
+    def _print_PosEnc(self, expr, exp=None):
+        return self._power(self._call("PE", [self._print(a) for a in expr.args]), exp)
 
     def _print_Call(self, expr):
         return self._call(expr.name, [self._print(a) for a in expr.operands])

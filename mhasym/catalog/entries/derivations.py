@@ -9,15 +9,14 @@ from functools import partial
 import numpy as np
 import sympy as sp
 from sympy.matrices.expressions import HadamardProduct, MatAdd, MatMul, OneMatrix, Transpose
-from sympy.stats import Expectation, Variance
 
 from mhasym.catalog import proofs
 from mhasym.catalog.derivation import Derivation, Step, register
 from mhasym.catalog.entries.sources import PAPER
 from mhasym.catalog.text import Text
 from mhasym.model import notation
-from mhasym.model.expressions import (Apply, Concat, Elided, Frac, Grad, MatMinus, MatSum, Minus, Plus, Power,
-                                      Relation, RowSum, Scaled, Softmax, Times, VStack)
+from mhasym.model.expressions import (Apply, Call, Concat, Elided, Expect, Frac, Grad, MatMinus, MatSum, Minus, Neg,
+                                      Plus, PosEnc, Power, Relation, RowSum, Scaled, Softmax, Times, Var, VStack)
 
 dim, scalar, matrix = notation.dim, notation.scalar, notation.matrix
 n, m, d_k, d_v, d_model, h = (dim(x) for x in ("n", "m", "d_k", "d_v", "d_model", "h"))
@@ -26,6 +25,111 @@ i, j, k, t = (scalar(x) for x in ("i", "j", "k", "t"))
 
 def _step(build, en, zh, prove):
     return Step(build, Text(en, zh), prove)
+
+
+# 1. Why the scores are divided by sqrt(d_k)
+
+q, kk = sp.IndexedBase("q"), sp.IndexedBase("k")
+
+
+def _dot():
+    return sp.Sum(Times(q[t], kk[t]), (t, 1, d_k))
+
+
+def _moments(*assume):
+    def prove(relation):
+        return proofs.moments_equal(relation, [{"d_k": v} for v in (1, 2, 3, 5)], _entries, assume)
+
+    return prove
+
+
+def _entries(sizes):
+    return [q[x] for x in range(1, sizes["d_k"] + 1)] + [kk[x] for x in range(1, sizes["d_k"] + 1)]
+
+
+register(Derivation(
+    "deriv.scaling",
+    Text("Why the scores are divided by the square root of d_k", "为什么得分要除以 d_k 的平方根"),
+    Text("Take one query q and one key k with [[d_k]] entries each, all independent, with mean 0 and variance 1 "
+         "(the paper's footnote 4). Their score before scaling is the dot product, a sum of [[d_k]] products.",
+         "取一个查询 q 和一个键 k，各有 [[d_k]] 个分量，全部相互独立，均值为 0、方差为 1（论文脚注 4 的假设）。"
+         "缩放之前的得分是它们的点积，即 [[d_k]] 个乘积之和。"),
+    [
+        _step(lambda: Relation(Expect(_dot()), sp.Sum(Times(Expect(q[t]), Expect(kk[t])), (t, 1, d_k))),
+              "The expectation of a sum is the sum of expectations; q_t and k_t are independent, so the "
+              "expectation of their product is the product of their expectations.",
+              "和的期望等于期望之和；q_t 与 k_t 独立，所以乘积的期望等于期望的乘积。", _moments()),
+        _step(lambda: Relation(sp.Sum(Times(Expect(q[t]), Expect(kk[t])), (t, 1, d_k)), sp.Integer(0)),
+              "Every entry has mean 0.", "每个分量的均值为 0。", _moments("mean 0")),
+        _step(lambda: Relation(Var(_dot()), sp.Sum(Times(Expect(q[t] ** 2), Expect(kk[t] ** 2)), (t, 1, d_k))),
+              "The products q_t k_t are independent of each other, so their variances add; each has mean 0, so its "
+              "variance is the expectation of its square, E[q_t^2] E[k_t^2] by independence.",
+              "各乘积 q_t k_t 相互独立，所以方差相加；每个乘积均值为 0，方差就是其平方的期望，由独立性等于 E[q_t^2] E[k_t^2]。",
+              _moments("mean 0")),
+        _step(lambda: Relation(sp.Sum(Times(Expect(q[t] ** 2), Expect(kk[t] ** 2)), (t, 1, d_k)), d_k),
+              "Mean 0 and variance 1 give E[x^2] = 1 for every entry: the sum has d_k terms equal to 1.",
+              "均值 0、方差 1 说明每个分量的 E[x^2] = 1：和中有 d_k 个等于 1 的项。", _moments("mean 0", "variance 1")),
+        _step(lambda: Relation(Var(Frac(_dot(), sp.sqrt(d_k))), Frac(Var(_dot()), d_k)),
+              "Dividing by a constant c divides the variance by c^2.", "除以常数 c，方差除以 c^2。", _moments()),
+        _step(lambda: Relation(Frac(Var(_dot()), d_k), sp.Integer(1)),
+              "The variance of the dot product is d_k (steps 3 and 4).", "点积的方差为 d_k（第 3、4 步）。", _moments("mean 0", "variance 1")),
+    ],
+    Text("The unscaled score has mean 0 and variance [[d_k]], so its typical size grows like [[sqrt:d_k]]; large "
+         "scores push the softmax towards one-hot rows, where its gradient is tiny (Section 3.2.1). Divided by "
+         "[[sqrt:d_k]], the score has variance 1 for every [[d_k]]. The figure samples such q and k and shows the "
+         "entropy of softmax rows with and without the division.",
+         "未缩放的得分均值为 0、方差为 [[d_k]]，典型大小按 [[sqrt:d_k]] 增长；得分过大会把 softmax 推向接近 one-hot 的行，"
+         "此时梯度极小（论文 3.2.1 节）。除以 [[sqrt:d_k]] 之后，无论 [[d_k]] 多大，得分的方差都是 1。"
+         "图中对这样的 q、k 抽样，比较缩放与不缩放时 softmax 各行的熵。"),
+    figure="entropy",
+    sources=PAPER,
+    _named=(3, 5),
+))
+
+
+# 2. The softmax Jacobian
+
+a, s_ = sp.IndexedBase("a"), sp.IndexedBase("s")
+
+
+def _total():
+    return sp.Sum(sp.exp(s_[k]), (k, 1, m))
+
+
+def _softmax_entry(e):
+    return sp.exp(s_[e.indices[0]]) / sp.Sum(sp.exp(s_[k]), (k, 1, m))
+
+
+def _jacobian_proof(relation):
+    cases = [{"m": size, "i": x, "j": y} for size in (2, 3) for x in range(1, size + 1) for y in range(1, size + 1)]
+    return proofs.scalar_equal(relation, cases, [(lambda e: isinstance(e, sp.Indexed) and e.base == a, _softmax_entry)])
+
+
+register(Derivation(
+    "deriv.softmax_jacobian",
+    Text("The softmax Jacobian", "softmax 的雅可比矩阵"),
+    Text("Take one row of scores s with [[m]] entries and its softmax a: a_i = e^(s_i) / sum_k e^(s_k), k = 1 .. [[m]]. "
+         "The backward pass of attention needs how every a_i changes with every s_j.",
+         "取一行得分 s（[[m]] 个分量）及其 softmax a：a_i = e^(s_i) / Σ_k e^(s_k)，k = 1 .. [[m]]。"
+         "注意力的反向传播需要知道每个 a_i 随每个 s_j 如何变化。"),
+    [
+        _step(lambda: Relation(sp.Derivative(a[i], s_[j]),
+                               Frac(Minus(Times(sp.KroneckerDelta(i, j), sp.exp(s_[i]), _total()),
+                                          Times(sp.exp(s_[i]), sp.exp(s_[j]))), Power(_total(), 2))),
+              "The quotient rule; the numerator e^(s_i) changes only with s_i (the Kronecker delta is 1 when "
+              "i = j, else 0), and the denominator changes by e^(s_j).",
+              "商的求导法则；分子 e^(s_i) 只随 s_i 变化（克罗内克 δ 在 i = j 时为 1，否则为 0），分母的导数是 e^(s_j)。",
+              _jacobian_proof),
+        _step(lambda: Relation(Frac(Minus(Times(sp.KroneckerDelta(i, j), sp.exp(s_[i]), _total()),
+                                          Times(sp.exp(s_[i]), sp.exp(s_[j]))), Power(_total(), 2)),
+                               Times(a[i], Minus(sp.KroneckerDelta(i, j), a[j]))),
+              "Split the fraction: e^(s_i) over the sum is a_i, e^(s_j) over the sum is a_j.",
+              "把分式拆开：e^(s_i) 除以和是 a_i，e^(s_j) 除以和是 a_j。", _jacobian_proof),
+    ],
+    Text("da_i/ds_j = a_i (δ_ij − a_j): the Jacobian of a row is diag(a) − a a^T. It is symmetric, and each of "
+         "its rows sums to 0, since the weights always sum to 1.",
+         "da_i/ds_j = a_i (δ_ij − a_j)：一行的雅可比矩阵为 diag(a) − a a^T。它是对称的，每行之和为 0，因为权重之和恒为 1。"),
+))
 
 
 # 3. The backward pass of scaled dot-product attention
@@ -193,6 +297,321 @@ register(Derivation(
          "dW^V_i = X_kv^T dV_i；dX 与 dX_kv 对各头求和（X_kv 还要加上键与值两条路径）。"
          "mhasym.numeric.multi_head_attention_backward 运行的就是这些公式。"),
     _named=(2, 3, 4, 5, 6, 7),
+))
+
+
+# 5. Concatenate, then project
+
+def _concat_heads(name):
+    return Concat(matrix(name, n, d_v, 1), Elided(n, (h - 2) * d_v, matrix(name, n, d_v, i), i, 2, h - 1),
+                  matrix(name, n, d_v, h))
+
+
+def _wo_blocks():
+    return VStack(_w("O", 1), Elided((h - 2) * d_v, d_model, _w("O", i), i, 2, h - 1), _w("O", h))
+
+
+def _wo_block(symbol, env):
+    """W^O_k: rows (k - 1) d_v + 1 .. k d_v of W^O."""
+    if symbol.key != "W_O" or symbol.index is None:
+        return None
+    whole = env[matrix("W_O", symbol.shape[0] * env.sizes["h"], symbol.shape[1])] if False else None
+    rows, cols = int(symbol.shape[0]), int(symbol.shape[1])
+    full = proofs.explicit(matrix("W_O", rows * env.sizes["h"], cols), env)
+    start = (int(symbol.index) - 1) * rows
+    return full[start:start + rows, :]
+
+
+def _blocks_proof(relation):
+    return proofs.identity_equal(relation, [{"n": 2, "h": 2, "d_v": 3, "d_model": 1},
+                                            {"n": 1, "h": 3, "d_v": 2, "d_model": 4}], _wo_block)
+
+
+register(Derivation(
+    "deriv.concat_project",
+    Text("Concatenate, then project: a sum over heads", "先拼接再投影：对各头求和"),
+    Text("[[W_O]] has h [[d_v]] rows. Cut it into h blocks of [[d_v]] rows: [[W_O:i]] is rows (i − 1) [[d_v]] + 1 "
+         "to i [[d_v]]. This is the paper's MultiHead with its [[W_O]] (the notebook stops at the concatenation).",
+         "[[W_O]] 有 h [[d_v]] 行。把它切成 h 块，每块 [[d_v]] 行：[[W_O:i]] 是第 (i − 1) [[d_v]] + 1 到 i [[d_v]] 行。"
+         "这就是论文中带 [[W_O]] 的 MultiHead（课程笔记只写到拼接为止）。"),
+    [
+        _step(lambda: Relation(MatMul(_concat_heads("head"), matrix("W_O", h * d_v, d_model)),
+                               MatMul(_concat_heads("head"), _wo_blocks())),
+              "Write W^O as its h blocks of d_v rows.", "把 W^O 写成 h 块，每块 d_v 行。", _blocks_proof),
+        _step(lambda: Relation(MatMul(_concat_heads("head"), _wo_blocks()),
+                               MatSum(MatMul(matrix("head", n, d_v, i), _w("O", i)), i, 1, h)),
+              "Block multiplication: a row of h blocks times a column of h blocks is the sum of the h products.",
+              "分块乘法：一行 h 块乘一列 h 块，等于 h 个乘积之和。", _blocks_proof),
+    ],
+    Text("MultiHead is a sum of h terms, one per head: head i's output [[head:i]] is projected by its own block "
+         "[[W_O:i]], and the projections are added. So [[W_O]] mixes the heads; the concatenation alone keeps them apart.",
+         "MultiHead 是 h 项之和，每个头一项：第 i 个头的输出 [[head:i]] 乘以自己的那一块 [[W_O:i]]，再把结果相加。"
+         "所以是 [[W_O]] 把各头混合起来；单独的拼接让它们保持分开。"),
+    sources=PAPER,
+))
+
+
+# 6. A mask of minus infinity renormalises the softmax over the allowed keys
+
+Ai, Si, Mi, Bi = (sp.IndexedBase(x) for x in ("A", "S", "M", "B"))
+
+
+def _mask_cases(sizes):
+    """Every pattern of blocked keys in row 1 that leaves at least one key."""
+    import itertools
+
+    out = []
+    for pattern in itertools.product((0, 1), repeat=sizes["m"]):
+        if any(pattern):
+            table = {}
+            for col, allowed in enumerate(pattern, 1):
+                table[Mi[1, col]] = sp.Integer(0) if allowed else -sp.oo
+                table[Bi[1, col]] = sp.Integer(allowed)
+            out.append(table)
+    return out
+
+
+def _row_softmax(e):
+    """A_ij from the matrix definition A = softmax(S + M), computed by the package's softmax on entries."""
+    row, col = (int(x) for x in e.indices)
+    size = int(_MASK_M[0])
+    S_ = sp.ImmutableMatrix(1, size, lambda r, c: Si[row, c + 1])
+    M_ = sp.ImmutableMatrix(1, size, lambda r, c: Mi[row, c + 1])
+    return proofs.explicit(Softmax(matrix("S", 1, size) + matrix("M", 1, size)),
+                           {matrix("S", 1, size): S_, matrix("M", 1, size): M_})[0, col - 1]
+
+
+_MASK_M = [0]
+
+
+def _mask_proof(relation):
+    cases = []
+    for size in (2, 3):
+        cases += [{"m": size, "i": 1, "j": col} for col in range(1, size + 1)]
+
+    def run(sizes):
+        _MASK_M[0] = sizes["m"]
+        return _mask_cases(sizes)
+
+    return proofs.scalar_equal(relation, cases, [(lambda e: isinstance(e, sp.Indexed) and e.base == Ai, _row_softmax)],
+                               values=run)
+
+
+def _masked_sum(with_mask):
+    term = sp.exp(Plus(Si[i, k], Mi[i, k])) if with_mask else Times(Bi[i, k], sp.exp(Si[i, k]))
+    return sp.Sum(term, (k, 1, m))
+
+
+register(Derivation(
+    "deriv.mask_renormalise",
+    Text("A mask of minus infinity: softmax over the allowed keys", "负无穷掩码：只在允许的键上做 softmax"),
+    Text("[[A]] = softmax([[S]] + [[M]]) with [[M]] 0 where query i may attend key k and −∞ elsewhere; [[B]] is the "
+         "same mask as 0/1 (1 where allowed). Every row is assumed to allow at least one key.",
+         "[[A]] = softmax([[S]] + [[M]])，其中 [[M]] 在查询 i 可以关注键 k 处为 0，其余为 −∞；[[B]] 是同一个掩码的 0/1 形式"
+         "（允许处为 1）。假设每一行至少允许一个键。"),
+    [
+        _step(lambda: Relation(Ai[i, j], Frac(sp.exp(Plus(Si[i, j], Mi[i, j])), _masked_sum(True))),
+              "The softmax of row i of S + M.", "S + M 第 i 行的 softmax。", _mask_proof),
+        _step(lambda: Relation(Frac(sp.exp(Plus(Si[i, j], Mi[i, j])), _masked_sum(True)),
+                               Frac(Times(Bi[i, j], sp.exp(Si[i, j])), _masked_sum(False))),
+              "e^(x + 0) = e^x where allowed, and e^(x − ∞) = 0 where blocked.",
+              "允许处 e^(x + 0) = e^x，屏蔽处 e^(x − ∞) = 0。", _mask_proof),
+    ],
+    Text("Blocked keys get weight exactly 0, and the allowed keys share the whole weight 1 in the same proportions "
+         "as their e^(S_ik): the softmax of the allowed scores alone. A row with no allowed key would give 0/0; "
+         "the package refuses such a mask with an error naming the row.",
+         "被屏蔽的键权重恰好为 0；允许的键按各自 e^(S_ik) 的比例分享全部权重 1，即只对允许的得分做 softmax。"
+         "若某一行没有允许的键，会得到 0/0；本项目会报错并指出是哪一行。"),
+))
+
+
+# 7. Online softmax
+
+sj, vj = sp.IndexedBase("s"), sp.IndexedBase("v")
+smax1, smax2, ell1, ell2, o1, o2, m1 = (scalar(x) for x in ("smax1", "smax2", "ell1", "ell2", "o1", "o2", "m1"))
+
+
+class _BlockMax(sp.Function):
+    """max(s_max^(1), s_(m_1 + 1), ..., s_m), written out once m_1 and m are numbers."""
+
+    nargs = 3
+
+    @classmethod
+    def eval(cls, first, lower, upper):
+        if lower.is_Integer and upper.is_Integer:
+            return sp.Max(first, *[sj[x] for x in range(int(lower), int(upper) + 1)])
+        return None
+
+
+def _block_max():
+    return _BlockMax(smax1, m1 + 1, m)
+
+
+def _online_definitions():
+    """The running quantities after block 1 (keys 1 .. m_1) and after block 2 (keys m_1 + 1 .. m)."""
+    e1 = lambda j_: sp.exp(Minus(sj[j_], smax1))  # noqa: E731
+    e2 = lambda j_: sp.exp(Minus(sj[j_], smax2))  # noqa: E731
+    shift = sp.exp(Minus(smax1, smax2))
+    return {
+        smax2: _block_max(),
+        ell1: sp.Sum(e1(j), (j, 1, m1)),
+        o1: sp.Sum(Times(e1(j), vj[j]), (j, 1, m1)),
+        ell2: Plus(Times(shift, ell1), sp.Sum(e2(j), (j, m1 + 1, m))),
+        o2: Plus(Times(shift, o1), sp.Sum(Times(e2(j), vj[j]), (j, m1 + 1, m))),
+    }
+
+
+def _online_proof(relation):
+    # the maximum stays a free symbol: the steps hold whatever the shift is
+    defs = {k_: v for k_, v in _online_definitions().items() if k_ != smax2}
+    return proofs.scalar_equal(relation, [{"m1": 1, "m": 2}, {"m1": 2, "m": 5}, {"m1": 3, "m": 4}],
+                               [(lambda e: e in defs, lambda e: defs[e])])
+
+
+def _online_numbers():
+    """Many blocks: the update that the setting defines ([[smax2]], [[ell2]], [[o2]] from [[smax1]], [[ell1]],
+    [[o1]] and one block), compiled from those definitions, run block after block over random scores and
+    values, against the reference's softmax(S) V."""
+    from mhasym import reference
+
+    g = np.random.default_rng(20261202)
+    rows, keys, width, size = 4, 23, 3, 4  # 6 blocks: five of 4 keys, the last of 3
+    scores, values = g.normal(scale=3.0, size=(rows, keys)), g.normal(size=(keys, width))
+    defs = _online_definitions()
+    steps = {}
+    for start in range(0, keys, size):
+        stop = min(start + size, keys)
+        block_s = [sj[x] for x in range(start + 1, stop + 1)]
+        block_v = [vj[x] for x in range(start + 1, stop + 1)]
+        sizes = {"m1": start, "m": stop}
+        exprs = [proofs.written_out(defs[x], sizes) for x in (smax2, ell2, o2)]
+        # [[smax2]] enters the sums; it is computed first and passed in
+        steps[start] = (sp.lambdify([smax1, *block_s], exprs[0], "numpy"),
+                        sp.lambdify([smax1, smax2, ell1, o1, *block_s, *block_v], exprs[1:], "numpy"))
+    out = np.zeros((rows, width))
+    for r in range(rows):
+        run_max, run_sum, run_out = -np.inf, 0.0, np.zeros(width)
+        for start, (new_max, update) in steps.items():
+            block = list(scores[r, start:start + size])
+            top = float(new_max(run_max, *block))
+            run_sum, run_out = update(run_max, top, run_sum, run_out, *block, *values[start:start + size])
+            run_max = top
+        out[r] = run_out / run_sum
+    want = reference.softmax_rows(scores) @ values
+    error = float(np.abs(out - want).max())
+    return [(error < 1e-12, f"{keys} keys in {len(steps)} blocks, {rows} rows: max error {error:.1e} against "
+                            "the reference's softmax(S) V")]
+
+
+def _online_sum(weighted, shift=True):
+    term = sp.exp(Minus(sj[j], smax2)) if shift else sp.exp(sj[j])
+    return sp.Sum(Times(term, vj[j]) if weighted else term, (j, 1, m))
+
+
+register(Derivation(
+    "deriv.online_softmax",
+    Text("Online softmax: attention one block of keys at a time", "在线 softmax：一次处理一块键"),
+    Text("Take one row of scores s_1 .. s_[[m]] and one column of values v_1 .. v_[[m]], the keys in two blocks: "
+         "1 .. [[m1]] and [[m1]] + 1 .. [[m]]. After block 1 keep three numbers: the running maximum [[smax1]], "
+         "[[ell1]] = sum over block 1 of e^(s_j − [[smax1]]) and [[o1]] = sum over block 1 of e^(s_j − [[smax1]]) v_j. "
+         "Block 2 updates them: [[smax2]] = max([[smax1]], largest score of block 2), "
+         "[[ell2]] = e^([[smax1]] − [[smax2]]) [[ell1]] + sum over block 2 of e^(s_j − [[smax2]]), and [[o2]] the "
+         "same with v_j. The maximum only keeps the exponents at most 0; the steps hold for any value of it.",
+         "取一行得分 s_1 .. s_[[m]] 和一列值 v_1 .. v_[[m]]，键分成两块：1 .. [[m1]] 与 [[m1]] + 1 .. [[m]]。"
+         "处理完第 1 块后只保留三个数：当前最大值 [[smax1]]、[[ell1]] = 第 1 块上 e^(s_j − [[smax1]]) 之和、"
+         "[[o1]] = 第 1 块上 e^(s_j − [[smax1]]) v_j 之和。第 2 块更新它们：[[smax2]] = max([[smax1]], 第 2 块的最大得分)，"
+         "[[ell2]] = e^([[smax1]] − [[smax2]]) [[ell1]] + 第 2 块上 e^(s_j − [[smax2]]) 之和，[[o2]] 同理带上 v_j。"
+         "取最大值只是为了让指数不超过 0；下面各步对它的任何取值都成立。"),
+    [
+        _step(lambda: Relation(Frac(o2, ell2), Frac(_online_sum(True), _online_sum(False))),
+              "Put in the definitions: e^(smax1 − smax2) e^(s_j − smax1) = e^(s_j − smax2), so both blocks now "
+              "use the same shift.",
+              "代入定义：e^(smax1 − smax2) e^(s_j − smax1) = e^(s_j − smax2)，两块现在使用同一个平移量。", _online_proof),
+        _step(lambda: Relation(Frac(_online_sum(True), _online_sum(False)),
+                               Frac(_online_sum(True, False), _online_sum(False, False))),
+              "Multiply the top and the bottom by e^(smax2).", "分子分母同乘 e^(smax2)。", _online_proof),
+    ],
+    Text("o^(2) / l^(2) is exactly the softmax-weighted sum of the values, the row of softmax(S) V, though no "
+         "step saw all the scores at once. Repeating the update block after block gives FlashAttention's loop; "
+         "the check runs it on 23 keys in 6 blocks.",
+         "o^(2) / l^(2) 恰好是按 softmax 加权的值之和，即 softmax(S) V 的这一行，而没有任何一步同时看到全部得分。"
+         "逐块重复这一更新，就是 FlashAttention 的循环；检查在 23 个键、6 块上运行它。"),
+    numbers=_online_numbers,
+))
+
+
+# 8. The positional encoding: a shift is a rotation
+
+pos, delta, omega = scalar("pos"), scalar("delta"), scalar("omega")
+
+
+def _pe(at, part):
+    return PosEnc(at, part)
+
+
+def _pe_pair(at):
+    return sp.ImmutableMatrix([[_pe(at, 2 * i)], [_pe(at, 2 * i + 1)]])
+
+
+def _pe_definitions():
+    def make(e):
+        at, part = e.args
+        if sp.expand(part - 2 * i) == 0:
+            return sp.sin(Times(omega, at))
+        if sp.expand(part - 2 * i - 1) == 0:
+            return sp.cos(Times(omega, at))
+        raise proofs.ProofError(f"column {part} is not in the pair 2i, 2i + 1")
+
+    return [(lambda e: isinstance(e, PosEnc), make)]
+
+
+def _rotation():
+    c, s2 = sp.cos(Times(omega, delta)), sp.sin(Times(omega, delta))
+    return sp.ImmutableMatrix([[c, s2], [Neg(s2), c]])
+
+
+def _trig_proof(relation):
+    return proofs.scalar_equal(relation, [{}], _pe_definitions())
+
+
+register(Derivation(
+    "deriv.pe_rotation",
+    Text("Positional encoding: moving by δ positions is a rotation", "位置编码：平移 δ 个位置就是一次旋转"),
+    Text("For one pair of columns 2i and 2i + 1, PE(pos, 2i) = sin([[omega]] pos) and PE(pos, 2i + 1) = "
+         "cos([[omega]] pos) with the frequency [[omega]] = 1 / 10000^(2i / [[d_model]]) (Section 3.5).",
+         "对一对列 2i 与 2i + 1，PE(pos, 2i) = sin([[omega]] pos)，PE(pos, 2i + 1) = cos([[omega]] pos)，"
+         "频率 [[omega]] = 1 / 10000^(2i / [[d_model]])（论文 3.5 节）。"),
+    [
+        _step(lambda: Relation(_pe_pair(Plus(pos, delta)),
+                               sp.ImmutableMatrix([[sp.sin(Times(omega, Plus(pos, delta)))],
+                                                   [sp.cos(Times(omega, Plus(pos, delta)))]])),
+              "The definition at position pos + δ.", "位置 pos + δ 处的定义。", _trig_proof),
+        _step(lambda: Relation(sp.ImmutableMatrix([[sp.sin(Times(omega, Plus(pos, delta)))],
+                                                   [sp.cos(Times(omega, Plus(pos, delta)))]]),
+                               sp.ImmutableMatrix([[Plus(Times(sp.sin(Times(omega, pos)), sp.cos(Times(omega, delta))),
+                                                         Times(sp.cos(Times(omega, pos)), sp.sin(Times(omega, delta))))],
+                                                   [Minus(Times(sp.cos(Times(omega, pos)), sp.cos(Times(omega, delta))),
+                                                          Times(sp.sin(Times(omega, pos)), sp.sin(Times(omega, delta))))]])),
+              "sin(a + b) = sin a cos b + cos a sin b and cos(a + b) = cos a cos b − sin a sin b.",
+              "sin(a + b) = sin a cos b + cos a sin b，cos(a + b) = cos a cos b − sin a sin b。", _trig_proof),
+        _step(lambda: Relation(sp.ImmutableMatrix([[Plus(Times(sp.sin(Times(omega, pos)), sp.cos(Times(omega, delta))),
+                                                         Times(sp.cos(Times(omega, pos)), sp.sin(Times(omega, delta))))],
+                                                   [Minus(Times(sp.cos(Times(omega, pos)), sp.cos(Times(omega, delta))),
+                                                          Times(sp.sin(Times(omega, pos)), sp.sin(Times(omega, delta))))]]),
+                               MatMul(_rotation(), _pe_pair(pos))),
+              "Read the two lines as a 2 × 2 matrix times the pair at pos.",
+              "把两行看成一个 2 × 2 矩阵乘以 pos 处的一对值。", _trig_proof),
+        _step(lambda: Relation(MatMul(Transpose(_rotation()), _rotation()), sp.ImmutableMatrix(sp.eye(2))),
+              "cos^2 + sin^2 = 1: the matrix is a rotation (by the angle ω δ), and it does not depend on pos.",
+              "cos^2 + sin^2 = 1：这个矩阵是一个旋转（角度为 ω δ），并且与 pos 无关。", _trig_proof),
+    ],
+    Text("PE(pos + δ) is PE(pos) turned by the angle [[omega]] δ in every pair of columns: a fixed linear map for "
+         "each offset δ, the same at every position. This is the paper's reason for the sinusoids: relative "
+         "positions are easy to attend to.",
+         "在每一对列上，PE(pos + δ) 是 PE(pos) 旋转角度 [[omega]] δ 的结果：对每个偏移 δ 是一个固定的线性映射，"
+         "在所有位置都相同。这正是论文选用正弦函数的理由：模型容易按相对位置进行关注。"),
+    sources=PAPER,
+    _named=(4,),
 ))
 
 
