@@ -5,8 +5,11 @@
 (100, 24)
 >>> mhasym.formula("seed.concat_2").check().passed
 True
+>>> mhasym.derivation("deriv.softmax_jacobian").check().passed
+True
 """
 
+from mhasym.catalog.derivation import Derivation, derivation, derivations
 from mhasym.catalog.registry import Formula, Text, formula, formulas
 from mhasym.model.cost import parameter_count
 from mhasym.errors import MhasymError
@@ -14,12 +17,15 @@ from mhasym.model.heads import concat, concat_shape, head_outputs
 from mhasym.printing.latex import MhaLatexPrinter, latex
 
 __all__ = [
+    "Derivation",
     "Formula",
     "MhaLatexPrinter",
     "MhasymError",
     "Text",
     "concat",
     "concat_shape",
+    "derivation",
+    "derivations",
     "formula",
     "formulas",
     "head_outputs",

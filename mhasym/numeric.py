@@ -132,6 +132,119 @@ def multi_head_attention(x_q, x_kv, w_q, w_k, w_v, w_o, mask=None) -> np.ndarray
     return _mha(h, mask is not None)(x_q, x_kv, *w_q, *w_k, *w_v, w_o, w_q.shape[2], *extra)
 
 
+# Gradients, compiled from the derivations' proven steps (deriv.sdpa_backward, deriv.mha_backward).
+
+def _derived(id: str) -> list:
+    """The (left side, right side) pairs of a derivation's steps, in order."""
+    from mhasym.catalog.derivation import derivation
+
+    return [(s.lhs, s.rhs) for s in derivation(id).steps]
+
+
+def _attention_steps(masked: bool, head=None):
+    """(symbol, expression) steps of attention's forward pass (S, A; the definitions of deriv.sdpa_backward)
+    and backward pass (dV, dA, dS and, with a mask, dS = B o dS: the derivation's steps in order), and
+    the results dQ, dK. ``head`` renames Q, K, V, S, A, Z to head ``head``'s Q_k, K_k, ... (Z to head_k)."""
+    from sympy.matrices.expressions import ZeroMatrix
+
+    from mhasym.catalog.entries import derivations as d
+    from mhasym.model.expressions import Grad
+
+    names = {x: x for x in (d.Q, d.K, d.V, d.S, d.A, d.Z)}
+    if head is not None:
+        names = {x: notation.matrix("head" if x == d.Z else x.key, *x.shape, head) for x in names}
+    table = {**names, **{Grad(x): Grad(y) for x, y in names.items()}}
+    if not masked:
+        table[d.M] = ZeroMatrix(*d.M.shape)
+    rename = lambda e: e.xreplace(table).doit() if not masked else e.xreplace(table)  # noqa: E731
+    forward = [(rename(x), rename(e)) for x, e in d.SDPA.definitions]  # S, A and Z
+    backward, results = [], {}
+    for lhs, rhs in _derived("deriv.sdpa_backward"):
+        if lhs in (Grad(d.Q), Grad(d.K)):
+            results[rename(lhs)] = rename(rhs)
+        elif masked or not rhs.has(d.B):  # without a mask, the masking step dS = B o dS changes nothing
+            backward.append((rename(lhs), rename(rhs)))
+    return forward, backward, results
+
+
+@lru_cache(maxsize=None)
+def _sdpa_backward(masked: bool):
+    from mhasym.catalog.entries import derivations as d
+    from mhasym.model.expressions import Grad
+
+    forward, backward, results = _attention_steps(masked)
+    args = [d.Q, d.K, d.V, Grad(d.Z), d.d_k, d.m] + ([d.M, d.B] if masked else [])
+    out = sp.Tuple(results[Grad(d.Q)], results[Grad(d.K)], Grad(d.V))
+    return compile_function(args, out, "attention_backward", steps=forward[:-1] + backward)  # Z is not needed
+
+
+def _d_out(d_out, shape) -> np.ndarray:
+    d_out = _array("d_out", d_out)
+    if d_out.shape != shape:
+        raise MhasymError(f"d_out must have the output's shape {shape}, got {d_out.shape}")
+    return d_out
+
+
+def attention_backward(q, k, v, d_out, mask=None):
+    """Gradients (dq, dk, dv) of L = sum(d_out * scaled_dot_product_attention(q, k, v, mask)), computed by
+    the formulas of the derivation deriv.sdpa_backward (compiled, not differentiated numerically)."""
+    out = scaled_dot_product_attention(q, k, v, mask)  # validates q, k, v and the mask
+    q, k, v = _array("q", q), _array("k", k), _array("v", v)
+    d_out = _d_out(d_out, out.shape)
+    extra = []
+    if mask is not None:
+        extra = [_additive_mask(mask, q.shape[0], k.shape[0]), np.asarray(mask, dtype=np.float64)]
+    return _sdpa_backward(mask is not None)(q, k, v, d_out, q.shape[1], k.shape[0], *extra)
+
+
+@lru_cache(maxsize=64)
+def _mha_backward(h: int, masked: bool):
+    from mhasym.catalog.entries import derivations as d
+    from mhasym.model.expressions import Grad
+
+    steps = dict(_derived("deriv.mha_backward"))
+    i = notation.scalar("i")
+    at = lambda e, k: e.xreplace({i: sp.Integer(k), d.h: sp.Integer(h)}).doit()  # noqa: E731
+    W = {name: [d._w(name, k) for k in range(1, h + 1)] for name in ("Q", "K", "V", "O")}
+    W_O = notation.matrix("W_O", d.h * d.d_v, d.d_model)
+    definitions = d._mha_definitions({"h": h})  # Q_k = X W^Q_k, K_k = X_kv W^K_k, V_k = X_kv W^V_k, ...
+    program = []
+    for k in range(1, h + 1):
+        forward, backward, results = _attention_steps(masked, head=k)
+        own = {d._head(x, k) for x in ("Q", "K", "V")}
+        program += [(x, e) for x, e in definitions if x in own] + forward
+        program.append((Grad(d._head("head", k)), at(steps[Grad(d._head("head", i))], k)))
+        program += backward
+        program += [(Grad(d._head("Q", k)), results[Grad(d._head("Q", k))]),
+                    (Grad(d._head("K", k)), results[Grad(d._head("K", k))])]
+    grads = [at(steps[Grad(x)], k) for x in (d.X, d.X_kv)]
+    for name in ("Q", "K", "V"):
+        grads += [at(steps[Grad(d._w(name, i))], k) for k in range(1, h + 1)]
+    grads.append(at(steps[Grad(W_O)], 1))
+    args = [d.X, d.X_kv, *W["Q"], *W["K"], *W["V"], *W["O"], Grad(d.O), d.d_k, d.m] + ([d.M, d.B] if masked else [])
+    return compile_function(args, sp.Tuple(*grads), "multi_head_attention_backward", steps=program)
+
+
+def multi_head_attention_backward(x_q, x_kv, w_q, w_k, w_v, w_o, d_out, mask=None) -> dict:
+    """Gradients of L = sum(d_out * multi_head_attention(...)) with respect to every input, as a dict with
+    the keys x_q, x_kv, w_q, w_k, w_v, w_o, each shaped like its input; computed by the formulas of the
+    derivations deriv.mha_backward and deriv.sdpa_backward (compiled)."""
+    out = multi_head_attention(x_q, x_kv, w_q, w_k, w_v, w_o, mask)  # validates every input
+    x_q, x_kv = _array("x_q", x_q), _array("x_kv", x_kv)
+    w_q, w_k, w_v = _array("w_q", w_q, 3), _array("w_k", w_k, 3), _array("w_v", w_v, 3)
+    w_o = _array("w_o", w_o)
+    d_out = _d_out(d_out, out.shape)
+    h, d_v = w_q.shape[0], w_v.shape[2]
+    blocks = [w_o[k * d_v:(k + 1) * d_v] for k in range(h)]
+    extra = []
+    if mask is not None:
+        extra = [_additive_mask(mask, x_q.shape[0], x_kv.shape[0]), np.asarray(mask, dtype=np.float64)]
+    got = _mha_backward(h, mask is not None)(x_q, x_kv, *w_q, *w_k, *w_v, *blocks, d_out, w_q.shape[2],
+                                             x_kv.shape[0], *extra)
+    return {"x_q": got[0], "x_kv": got[1], "w_q": np.stack(got[2:2 + h]), "w_k": np.stack(got[2 + h:2 + 2 * h]),
+            "w_v": np.stack(got[2 + 2 * h:2 + 3 * h]), "w_o": got[-1]}
+
+
 # The Transformer around attention.
 
 def _positive(name: str, value) -> float:

@@ -13,10 +13,10 @@ in both languages, and carries its proof: a function that reads the step's relat
 >>> r = d.check()
 >>> r.passed, len(r.steps)
 (True, 2)
->>> derivation("deriv.nope")
+>>> derivation("deriv.scalling")
 Traceback (most recent call last):
 ...
-mhasym.errors.MhasymError: unknown derivation id 'deriv.nope' (did you mean 'deriv.mha_backward'?)
+mhasym.errors.MhasymError: unknown derivation id 'deriv.scalling' (did you mean 'deriv.scaling'?)
 """
 
 from __future__ import annotations

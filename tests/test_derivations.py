@@ -1,0 +1,94 @@
+"""Derivations: every step proven by its own proof, wrong versions of every step rejected, a failure named by
+its step, and the objects keeping SymPy's rule e.func(*e.args) == e."""
+
+import dataclasses
+
+import pytest
+import sympy as sp
+from sympy.matrices.expressions import MatMul
+
+import mhasym
+from mhasym.catalog.derivation import Derivation, Step, score
+from mhasym.catalog.text import Text
+from mhasym.errors import MhasymError
+from mhasym.model.expressions import Grad, Relation
+
+IDS = [d.id for d in mhasym.derivations()]
+
+
+def test_at_least_eight_derivations_with_both_titles():
+    assert len(IDS) >= 8
+    for d in mhasym.derivations():
+        assert d.title.en and d.title.zh and d.setting.en and d.setting.zh and d.result.en and d.result.zh
+        for step in d.steps:
+            assert step.why.en and step.why.zh, d.id
+
+
+@pytest.mark.parametrize("id", IDS)
+def test_every_step_is_proven(id):
+    result = mhasym.derivation(id).check()
+    assert result.passed, result.summary()
+    assert result.first_failure is None
+    assert all(s.how for s in result.steps)
+
+
+@pytest.mark.parametrize("id", IDS)
+def test_every_wrong_version_of_every_step_is_rejected(id):
+    for number, step in enumerate(mhasym.derivation(id).steps, 1):
+        s = score(step)
+        assert s.built >= 2, (id, number)
+        assert not s.survived, (id, number, [(m.rule, str(m.expr)) for m in s.survived])
+        assert s.killed >= s.built - 5, (id, number)
+
+
+@pytest.mark.parametrize("id", IDS)
+def test_steps_keep_sympys_rebuild_rule(id):
+    for step in mhasym.derivation(id).steps:
+        for node in sp.preorder_traversal(step.expr):
+            if isinstance(node, sp.Basic) and node.args:
+                assert node.func(*node.args) == node, (id, node)
+
+
+def test_a_failing_step_is_named():
+    from mhasym.catalog.entries.derivations import K, Q, S
+
+    d = mhasym.derivation("deriv.sdpa_backward")
+    forgot_the_scale = Step(lambda: Relation(Grad(Q), MatMul(Grad(S), K)), d.steps[3].why, d.steps[3].prove)
+    broken = dataclasses.replace(d, steps=[*d.steps[:3], forgot_the_scale, *d.steps[4:]])
+    result = broken.check()
+    assert not result.passed and result.first_failure == 4
+    assert result.summary().startswith("deriv.sdpa_backward: FAILED at step 4")
+
+
+def test_a_step_with_the_same_object_on_both_sides_proves_nothing():
+    step = mhasym.derivation("deriv.sdpa_backward").steps[0]
+    result = step.check(Relation(step.lhs, step.lhs))
+    assert not result.passed and "same object" in result.error
+
+
+def test_a_chain_that_does_not_continue_is_refused():
+    steps = mhasym.derivation("deriv.scaling").steps
+    with pytest.raises(MhasymError, match="step 2 does not start from step 1's right side"):
+        Derivation("deriv.test", Text("t", "t"), Text("s", "s"), [steps[0], steps[2]], Text("r", "r"))
+
+
+def test_unknown_id_is_one_line():
+    with pytest.raises(MhasymError, match=r"unknown derivation id 'deriv.sdpa_backwards' \(did you mean 'deriv.sdpa_backward'\?\)"):
+        mhasym.derivation("deriv.sdpa_backwards")
+
+
+def test_online_softmax_is_compared_with_numbers_over_many_blocks():
+    result = mhasym.derivation("deriv.online_softmax").check()
+    (ok, what), = result.numbers
+    assert ok and "6 blocks" in what
+
+
+@pytest.mark.parametrize("id,text", [
+    ("deriv.sdpa_backward", r"\mathrm{d}S = A \circ \left(\mathrm{d}A - \operatorname{rowsum}\left(\mathrm{d}A \circ A\right) \mathbf{1}^{\top}\right)"),
+    ("deriv.sdpa_backward", r"\mathrm{d}Q = \frac{\mathrm{d}S K}{\sqrt{d_k}}"),
+    ("deriv.mha_backward", r"\mathrm{d}X_{\text{kv}} = \sum_{i=1}^{h} \left(\mathrm{d}K_{i} \left(W_{i}^{K}\right)^{\top} + \mathrm{d}V_{i} \left(W_{i}^{V}\right)^{\top}\right)"),
+    ("deriv.softmax_jacobian", r"a_{i} \left(\delta_{i j} - a_{j}\right)"),
+    ("deriv.scaling", r"\operatorname{Var}\left[\frac{\sum_{t=1}^{d_k} q_{t} k_{t}}{\sqrt{d_k}}\right]"),
+])
+def test_steps_print_as_a_textbook_writes_them(id, text):
+    assert any(text in s.latex() for s in mhasym.derivation(id).steps)
