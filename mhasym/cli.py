@@ -35,7 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
 
-    p = sub.add_parser("list", help="list formula ids and titles")
+    p = sub.add_parser("list", help="list formula ids and titles, then derivation ids and titles")
     _lang(p)
 
     p = sub.add_parser("show", help="print one formula's LaTeX")
@@ -43,6 +43,10 @@ def build_parser() -> argparse.ArgumentParser:
     _lang(p)
     p.add_argument("--format", choices=("latex", "snippet"), default="latex",
                    help="latex: the formula alone; snippet: a display with a comment naming it")
+
+    p = sub.add_parser("derive", help="print a derivation step by step and prove every step")
+    p.add_argument("id", help="derivation id, e.g. deriv.sdpa_backward (see `mhasym list`)")
+    _lang(p)
 
     p = sub.add_parser("shape", help="shape of the concatenation of H heads of shape (N, D)")
     p.add_argument("--rows", required=True, help="rows N of each head output (a number or a symbol such as n)")
@@ -63,11 +67,36 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _list(args, out):
-    entries = formulas()
+    from mhasym.catalog.derivation import derivations
+
+    entries = formulas() + derivations()
     width = max(len(f.id) for f in entries)
     for f in entries:
         print(f"{f.id:<{width}}  {f.title.plain(args.lang)}", file=out)
     return 0
+
+
+def _derive(args, out):
+    """Title, setting, each step (LaTeX, why, how it was proven), result; exit 1 if a step fails."""
+    from mhasym.catalog.derivation import derivation
+    from mhasym.publish.words import WORDS
+
+    d = derivation(args.id)
+    result = d.check()
+    lang = args.lang
+    word = WORDS[lang].__getitem__
+    print(f"{d.id}: {d.title.plain(lang)}", file=out)
+    print(f"{word('setting')}: {d.setting.plain(lang)}", file=out)
+    for k, (step, proof) in enumerate(zip(d.steps, result.steps), 1):
+        mark = word("proven") if proof.passed else word("not_proven")
+        print(f"({k}) {step.latex()}", file=out)
+        print(f"    {word('because')}: {step.why.plain(lang)}", file=out)
+        print(f"    {mark}: {proof.how or proof.error}", file=out)
+    for ok, what in result.numbers:
+        print(f"{word('numbers')}: {'ok' if ok else 'FAILED'}, {what}", file=out)
+    print(f"{word('result')}: {d.result.plain(lang)}", file=out)
+    print(result.summary(), file=out)
+    return 0 if result.passed else 1
 
 
 def snippet(f, lang: str = "en") -> str:
@@ -123,7 +152,7 @@ def _export(args, out):
     return 0
 
 
-COMMANDS = {"list": _list, "show": _show, "shape": _shape, "check": _check, "export": _export}
+COMMANDS = {"list": _list, "show": _show, "derive": _derive, "shape": _shape, "check": _check, "export": _export}
 
 
 def main(argv=None) -> int:

@@ -33,6 +33,9 @@ from mhasym.model.expressions import Relation
 
 _MODULE = "mhasym.catalog.entries.derivations"
 
+# The title of the derivations' page and of their section in the notes.
+DERIVATIONS_TITLE = ("Derivations", "推导")
+
 
 @dataclass(frozen=True)
 class StepResult:

@@ -133,6 +133,12 @@ MATRIX_PLAIN = {
     "head": "head", "memory": "H_enc", "E_x": "E_x", "Y_hat": "Y^",
 }
 
+# Plain-text spellings of scalars whose names are not what a reader writes.
+SCALAR_PLAIN = {
+    "loss": "L", "smax1": "s_max^(1)", "smax2": "s_max^(2)", "ell1": "l^(1)", "ell2": "l^(2)", "o1": "o^(1)",
+    "o2": "o^(2)", "m1": "m_1", "omega": "ω", "delta": "δ",
+}
+
 # Named functions, printed upright.
 OPERATORS = {
     "softmax": r"\operatorname{softmax}",
@@ -286,9 +292,11 @@ def symbol(name: str):
     if key in SCALARS:
         return scalar(key)
     if key in MATRICES:
-        if index and index not in SCALARS and not index.isdigit():
+        if index and index not in SCALARS and index not in DIMENSIONS and not index.isdigit():
             raise MhasymError(f"unknown index {index!r} of {key}")
-        number = (scalar(index) if index in SCALARS else int(index)) if index else None
+        number = None
+        if index:
+            number = scalar(index) if index in SCALARS else dim(index) if index in DIMENSIONS else int(index)
         return matrix(key, 1, 1, number)
     if key in OPERATORS:
         return OperatorName(key)

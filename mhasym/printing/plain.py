@@ -21,6 +21,9 @@ class PlainPrinter(StrPrinter):
         base = notation.MATRIX_PLAIN.get(expr.key, expr.key)
         return base if expr.index is None else f"{base}_{self._print(expr.index)}"
 
+    def _print_Symbol(self, expr):
+        return notation.SCALAR_PLAIN.get(expr.name, super()._print_Symbol(expr))
+
     def _print_OperatorName(self, expr):
         return expr.name
 

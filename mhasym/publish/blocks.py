@@ -59,6 +59,50 @@ def formula_html(f, result, lang: str) -> str:
     )
 
 
+def derivation_html(d, result, scores, lang: str, figure: str = "") -> str:
+    """A derivation: its setting, each step (display, why, proof mark with the wrong versions its proof
+    rejects), comparisons with numbers, its result and a copy button with the whole chain in TeX.
+    ``result`` and ``scores`` may be None (a preview without checks)."""
+    from mhasym.publish.notes import derivation_tex
+
+    words = WORDS[lang]
+    rows = []
+    for k, step in enumerate(d.steps, 1):
+        tex = ("{} " + step.expr.OPS[step.expr.op] + " " + step_rhs(step)) if d.chained(k) else step.latex()
+        mark = ""
+        if result is not None:
+            proof = result.steps[k - 1]
+            symbol = "✓ " + words["proven"] if proof.passed else "✗ " + words["not_proven"]
+            if scores is not None:
+                s = scores[k - 1]
+                symbol += " · " + html.escape(mutant_words(lang, s.killed, s.built, len(s.equivalent)))
+            mark = (f'<details class="mhasym-check"><summary>{symbol}</summary>'
+                    f'<p>{html.escape(proof.how or proof.error)}</p></details>')
+        rows.append(f'<li class="mhasym-step" value="{k}"><div class="mhasym-display" data-search-exclude>'
+                    f'{math(tex, True)}</div><p class="mhasym-why"><b>{words["because"]}:</b> '
+                    f'{text_html(step.why[lang])}</p>{mark}</li>')
+    numbers = ""
+    if result is not None and result.numbers:
+        numbers = "".join(f'<p class="mhasym-numbers">{"✓" if ok else "✗"} {words["numbers"]}: {html.escape(what)}</p>'
+                          for ok, what in result.numbers)
+    whole = derivation_tex(d)
+    return (
+        f'<div class="mhasym-derivation" id="{d.id}" data-derivation-id="{d.id}">'
+        f'<p class="mhasym-setting"><b>{words["setting"]}:</b> {text_html(d.setting[lang])}</p>'
+        f'<ol class="mhasym-steps">{"".join(rows)}</ol>{numbers}'
+        f'<p class="mhasym-result"><b>{words["result"]}:</b> {text_html(d.result[lang])}</p>{figure}'
+        f'<div class="mhasym-meta"><code class="mhasym-id">{d.id}</code> '
+        f'<button class="mhasym-copy md-button" type="button" data-tex="{html.escape(whole, quote=True)}" '
+        f'data-copied="{words["copied"]}">{words["copy"]}</button></div></div>'
+    )
+
+
+def step_rhs(step) -> str:
+    from mhasym.printing.latex import latex
+
+    return latex(step.rhs)
+
+
 def notation_table(lang: str) -> str:
     words = WORDS[lang]
     rows = []
@@ -91,4 +135,4 @@ def checks_table(results: dict, lang: str) -> str:
             f'<th>{words["kinds"]}</th></tr></thead><tbody>{"".join(rows)}</tbody></table>')
 
 
-__all__ = ["check_html", "checks_table", "formula_html", "math", "notation_table", "text_html"]
+__all__ = ["check_html", "checks_table", "derivation_html", "formula_html", "math", "notation_table", "text_html"]

@@ -281,6 +281,51 @@ def learning_rate(lang: str = "en", last_step: int = 40000) -> str:
     return _svg(width, height + 20, body, w["learning_rate"])
 
 
+def entropy(lang: str = "en", keys: int = 16, queries: int = 256, seed: int = 20261202) -> str:
+    """The mean entropy of softmax rows of random scores, with and without the division by sqrt(d_k), as d_k
+    grows (deriv.scaling): q and k with independent N(0, 1) entries, weights from the reference."""
+    from mhasym import reference
+
+    g = np.random.default_rng(seed)
+    sizes = [2 ** p for p in range(0, 10)]
+    lines = {"scaled": [], "unscaled": []}
+    for d_k in sizes:
+        q, k = g.normal(size=(queries, d_k)), g.normal(size=(keys, d_k))
+        for name, factor in (("scaled", 1.0), ("unscaled", np.sqrt(d_k))):
+            a = reference.attention_weights(q * factor, k)  # softmax(q k^T / sqrt(d_k)), times the factor
+            lines[name].append(float(np.mean(-np.sum(np.where(a > 0, a * np.log(np.where(a > 0, a, 1.0)), 0.0), axis=1))))
+    width, height, left, bottom, top, right = 640, 320, 70, 260, 30, 600
+    top_value = np.log(keys) * 1.1
+
+    def x(p):
+        return left + (right - left) * p / (len(sizes) - 1)
+
+    def y(v):
+        return bottom - (bottom - top) * v / top_value
+
+    w = WORDS[lang]
+    body = [f"<line x1='{left}' y1='{bottom}' x2='{right}' y2='{bottom}' stroke='#555'/>",
+            f"<line x1='{left}' y1='{bottom}' x2='{left}' y2='{top}' stroke='#555'/>",
+            f"<line x1='{left}' y1='{y(np.log(keys)):.1f}' x2='{right}' y2='{y(np.log(keys)):.1f}' stroke='#999' "
+            "stroke-dasharray='4 3'/>",
+            _text(right, y(np.log(keys)) - 6, f"{w['uniform']} = {np.log(keys):.2f} (m = {keys})", 12, "end")]
+    for name, colour, dash in (("scaled", "#3f51b5", ""), ("unscaled", "#e15759", " stroke-dasharray='7 4'")):
+        points = " ".join(f"{x(p):.1f},{y(v):.1f}" for p, v in enumerate(lines[name]))
+        body.append(f"<polyline points='{points}' fill='none' stroke='{colour}' stroke-width='2.5'{dash}/>")
+        for p, v in enumerate(lines[name]):
+            body.append(f"<circle cx='{x(p):.1f}' cy='{y(v):.1f}' r='3' fill='{colour}'/>")
+        last = lines[name][-1]
+        body.append(_text(x(len(sizes) - 1) - 6, y(last) - 12, w[name], 12, "end", colour))
+    for p, d_k in enumerate(sizes):
+        body.append(_text(x(p), bottom + 16, str(d_k), 11))
+    for v in np.arange(0.0, np.log(keys) + 0.01, 0.5):
+        body.append(_text(left - 6, y(v) + 4, f"{v:.1f}", 11, "end"))
+    body.append(_text((left + right) / 2, bottom + 40, "d_k", 13))
+    body.append(_text(left - 50, (top + bottom) / 2, w["entropy_y"], 12, "middle")
+                .replace("<text ", f"<text transform='rotate(-90 {left - 50} {(top + bottom) / 2})' ", 1))
+    return _svg(width, height + 20, body, w["entropy_title"])
+
+
 FIGURES = {
     "multihead": multihead,
     "concatenation": concatenation,
@@ -289,6 +334,7 @@ FIGURES = {
     "positional_encoding": positional_encoding,
     "attention_weights": attention_weights,
     "learning_rate": learning_rate,
+    "entropy": entropy,
 }
 
 

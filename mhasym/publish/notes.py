@@ -36,7 +36,8 @@ _SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": 
             "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
             # characters that the default OT1 text fonts lack: set them as math
             "<": r"\(<\)", ">": r"\(>\)", "≤": r"\(\le\)", "≥": r"\(\ge\)", "≠": r"\(\ne\)",
-            "×": r"\(\times\)", "−": r"\(-\)", "²": r"\(^{2}\)"}
+            "×": r"\(\times\)", "−": r"\(-\)", "²": r"\(^{2}\)", "δ": r"\(\delta\)", "ω": r"\(\omega\)",
+            "∘": r"\(\circ\)", "Σ": r"\(\Sigma\)", "√": r"\(\surd\)", "∞": r"\(\infty\)"}
 
 
 def escape(text: str) -> str:
@@ -81,6 +82,48 @@ def snippet(f, lang: str) -> str:
             f"{f.latex_with(notation_macros=True)}\n")
 
 
+def derivation_tex(d, **settings) -> str:
+    """A derivation as one ``aligned`` block: ``lhs &= rhs``, and ``&= rhs`` where a step continues the last."""
+    from mhasym.printing.latex import latex
+
+    rows = []
+    for k, step in enumerate(d.steps, 1):
+        op = step.expr.OPS[step.expr.op]
+        lhs = "" if d.chained(k) else latex(step.lhs, **settings)
+        rows.append(f"{lhs} &{op} {latex(step.rhs, **settings)}")
+    return r"\begin{aligned} " + r" \\ ".join(rows) + r" \end{aligned}"
+
+
+def derivation_snippet(d, lang: str) -> str:
+    return (f"% mhasym derivation {d.id}: {d.title.plain(lang)}\n"
+            f"% Use inside a display: \\[ \\input{{derivations/{d.id}.tex}} \\]  (needs \\usepackage{{{STY}}})\n"
+            f"{derivation_tex(d, notation_macros=True)}\n")
+
+
+def _derivations(lang: str, proofs: dict) -> list:
+    """The notes' section of derivations: setting, each step with why and how it was proven, result."""
+    from mhasym.catalog.derivation import DERIVATIONS_TITLE, derivations
+    from mhasym.printing.latex import latex
+
+    w = WORDS[lang]
+    body = [rf"\section{{{escape(DERIVATIONS_TITLE[0] if lang == 'en' else DERIVATIONS_TITLE[1])}}}"]
+    for d in derivations():
+        result = proofs[d.id]
+        body += [rf"\subsection*{{{prose(d.title[lang])}}}", rf"\textbf{{{escape(w['setting'])}:}} {prose(d.setting[lang])}",
+                 r"\begin{enumerate}"]
+        for k, step in enumerate(d.steps, 1):
+            proof = result.steps[k - 1]
+            tex = (r"{} " + step.expr.OPS[step.expr.op] + " " + latex(step.rhs, notation_macros=True)) if d.chained(k) \
+                else latex(step.expr, notation_macros=True)
+            body += [rf"\item \mhdisplay{{{tex}}}", rf"\textit{{{escape(w['because'])}:}} {prose(step.why[lang])}\\",
+                     rf"{{\footnotesize\textit{{{_cap(w['proven'])}}} --- {escape(proof.how)}}}"]
+        body.append(r"\end{enumerate}")
+        for ok, what in result.numbers:
+            body.append(rf"{{\footnotesize\textit{{{_cap(w['numbers'])}}} --- {escape(what)}}}\par")
+        body += [rf"\textbf{{{escape(w['result'])}:}} {prose(d.result[lang])}", ""]
+    return body
+
+
 def check_line(result, lang: str) -> str:
     """A check result in LaTeX, under its formula in the notes."""
     parts = [f"{kind_name(result, lang)}: {escape(result.compared)}"] + [escape(p) for p in facts(result, lang)]
@@ -109,12 +152,15 @@ def _body(lang: str, lines: list) -> list:
     return lines
 
 
-def notes(lang: str, results: dict) -> str:
-    """An article: the site's sections in order, every formula followed by what its check compared."""
+def notes(lang: str, results: dict, proofs: dict | None = None) -> str:
+    """An article: the site's sections in order, every formula followed by what its check compared; the
+    derivations (``proofs``: {id: DerivationResult}) before the common mistakes."""
     w = WORDS[lang]
     body = [rf"\title{{{escape(w['title'])}}}", rf"\author{{{escape(w['subtitle'])}}}", r"\date{}", r"\maketitle",
             r"\tableofcontents"]
     for section, names in catalog.SECTIONS.items():
+        if section == "mistakes" and proofs is not None:
+            body += _derivations(lang, proofs)
         body.append(rf"\section{{{escape(names[0] if lang == 'en' else names[1])}}}")
         for f in catalog.formulas(section):
             title = prose(f.title[lang])
@@ -142,6 +188,12 @@ def slides(lang: str) -> str:
         body += [rf"\begin{{frame}}{{{prose(f.title[lang])}}}",
                  rf"{{\large\mhdisplay{{\input{{formulas/{f.id}.tex}}}}}}\medskip",
                  rf"{{\small {prose(f.description[lang])}}}", r"\end{frame}"]
+    from mhasym.catalog.derivation import derivations
+
+    for d in derivations():
+        body += [rf"\begin{{frame}}{{{prose(d.title[lang])}}}",
+                 rf"\mhdisplay{{\input{{derivations/{d.id}.tex}}}}\medskip",
+                 rf"{{\footnotesize {prose(d.result[lang])}}}", r"\end{frame}"]
     return "\n".join(_preamble("beamer", lang) + [r"\begin{document}"] + _body(lang, body) + [r"\end{document}", ""])
 
 
@@ -179,7 +231,8 @@ def export_latex(out, lang: str = "en", pdf: bool = False, results: dict | None 
     """Write formulas/<id>.tex, mhasym-notation.sty, notes.tex and slides.tex into ``out``
     (and their PDFs with ``pdf=True``). Returns the folder.
 
-    ``results`` ({id: CheckResult}) are checks already run, e.g. by the site build; the others run now.
+    ``results`` ({id: CheckResult or DerivationResult}) are checks and proofs already run, e.g. by the site
+    build; the others run now.
     """
     if lang not in WORDS:
         raise MhasymError(f"unknown language {lang!r}; use 'en' or 'zh'")
@@ -194,15 +247,22 @@ def export_latex(out, lang: str = "en", pdf: bool = False, results: dict | None 
     try:
         from mhasym.catalog.mutants import checked
 
-        results = {f.id: (results or {}).get(f.id) or checked(f) for f in catalog.formulas()}
-        failed = [r.summary() for r in results.values() if not r.passed]
+        from mhasym.catalog.derivation import derivations
+
+        given = results or {}
+        results = {f.id: given.get(f.id) or checked(f) for f in catalog.formulas()}
+        proofs = {d.id: given.get(d.id) or d.check() for d in derivations()}
+        failed = [r.summary() for r in [*results.values(), *proofs.values()] if not r.passed]
         if failed:
             raise MhasymError(f"a check failed, nothing exported: {failed[0]}")
         (work / "formulas").mkdir()
         for f in catalog.formulas():
             (work / "formulas" / f"{f.id}.tex").write_text(snippet(f, lang), encoding="utf-8")
+        (work / "derivations").mkdir()
+        for d in derivations():
+            (work / "derivations" / f"{d.id}.tex").write_text(derivation_snippet(d, lang), encoding="utf-8")
         (work / f"{STY}.sty").write_text(sty(), encoding="utf-8")
-        (work / "notes.tex").write_text(notes(lang, results), encoding="utf-8")
+        (work / "notes.tex").write_text(notes(lang, results, proofs), encoding="utf-8")
         (work / "slides.tex").write_text(slides(lang), encoding="utf-8")
         if pdf:
             for name in ("notes", "slides"):

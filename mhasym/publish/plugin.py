@@ -48,7 +48,7 @@ class FormulaError(SuperFencesException, PluginError):
     """Stops the build (SuperFences would swallow an ordinary exception)."""
 
 
-FENCE = re.compile(r"^(?P<indent>[ \t]*)```(?P<kind>formula|notation|checks)\s*$")
+FENCE = re.compile(r"^(?P<indent>[ \t]*)```(?P<kind>formula|derivation|notation|checks)\s*$")
 INLINE = re.compile(r"`#!m\s+([^`]+?)\s*`")
 HAND_MATH = re.compile(r"\$|\\\(|\\\[|\\begin")
 OUTSIDE = re.compile(r"!\[[^\]]*\]\(\s*(https?:)?//|<(img|script|iframe)[^>]*\bsrc=[\"']?(https?:)?//", re.I)
@@ -75,6 +75,7 @@ def scan(markdown: str, page_name: str) -> list:
     """Every problem of a page's Markdown, each as ``page:line: what``."""
     problems, inside, kind = [], False, None
     known = {f.id for f in catalog.formulas()}
+    derived = {d.id for d in mhasym.derivations()}
     for number, line in enumerate(markdown.splitlines(), 1):
         m = FENCE.match(line)
         if m and not inside:
@@ -87,6 +88,9 @@ def scan(markdown: str, page_name: str) -> list:
             if kind == "formula" and line.strip():
                 problems += [f"{page_name}:{number}: unknown formula id {fid!r}" for fid in line.split()
                              if fid not in known]
+            if kind == "derivation" and line.strip():
+                problems += [f"{page_name}:{number}: unknown derivation id {did!r}" for did in line.split()
+                             if did not in derived]
             continue
         if line.lstrip().startswith("```"):
             inside, kind = True, "code"
@@ -137,7 +141,8 @@ class MhasymPlugin(BasePlugin):
     )
 
     def __init__(self):
-        self.results = {}  # formula id -> check result (with its mutants), kept for the whole process
+        self.results = {}  # formula or derivation id -> check result or proof, kept for the whole process
+        self.scores = {}  # derivation id -> the wrong versions each step's proof rejects
         self.downloads = {}  # uri -> bytes of the notes, slides and zips, made once per process
         self.page = None
         self.lang = "en"
@@ -152,8 +157,8 @@ class MhasymPlugin(BasePlugin):
         if ".ipynb" not in mkdocs.utils.markdown_extensions:
             mkdocs.utils.markdown_extensions = (*mkdocs.utils.markdown_extensions, ".ipynb")
         fences = config["mdx_configs"].setdefault("pymdownx.superfences", {}).setdefault("custom_fences", [])
-        fences[:] = [f for f in fences if f.get("name") not in ("formula", "notation", "checks")]
-        for name in ("formula", "notation", "checks"):
+        fences[:] = [f for f in fences if f.get("name") not in ("formula", "derivation", "notation", "checks")]
+        for name in ("formula", "derivation", "notation", "checks"):
             fences.append({"name": name, "class": "mhasym", "format": self.fence_format})
         inlines = config["mdx_configs"].setdefault("pymdownx.inlinehilite", {}).setdefault("custom_inline", [])
         inlines[:] = [f for f in inlines if f.get("name") != "m"]
@@ -173,7 +178,10 @@ class MhasymPlugin(BasePlugin):
     def _section_titles(config):
         """The navigation titles of the section pages (``multihead.md``, ...) and their translations come
         from the catalog's sections, so ``mkdocs.yml`` lists those pages without titles."""
+        from mhasym.catalog.derivation import DERIVATIONS_TITLE
+
         titles = {f"{key}.md": names for key, names in catalog.SECTIONS.items()}
+        titles["derivations.md"] = DERIVATIONS_TITLE
 
         def titled(items):
             out = []
@@ -191,7 +199,7 @@ class MhasymPlugin(BasePlugin):
         for language in (i18n.config["languages"] if i18n is not None else []):
             if language["locale"] == "zh":
                 translations = dict(language["nav_translations"] or {})
-                translations.update({en: zh for en, zh in catalog.SECTIONS.values()})
+                translations.update({en: zh for en, zh in titles.values()})
                 language["nav_translations"] = translations
 
     # Checks and generated files
@@ -211,6 +219,23 @@ class MhasymPlugin(BasePlugin):
             raise FormulaError(f"{self._page_name()}: check of formula {f.id!r} failed: {result.summary()}")
         return result
 
+    def proof(self, d):
+        """The proof of every step of ``d`` and the wrong versions each step's proof rejects, run once per
+        process; a step that is not proven stops the build, naming the page."""
+        from mhasym.catalog.derivation import score
+
+        if self.config["checks"] == "none":
+            return None, None
+        if d.id not in self.results:
+            self.results[d.id] = d.check()
+            self.scores[d.id] = [score(step) for step in d.steps]
+        result, scores = self.results[d.id], self.scores[d.id]
+        holes = [k for k, s in enumerate(scores, 1) if s.survived]
+        if not result.passed or holes:
+            why = result.summary() if not result.passed else f"a wrong version of step {holes[0]} is accepted"
+            raise FormulaError(f"{self._page_name()}: derivation {d.id!r}: {why}")
+        return result, scores
+
     def on_files(self, files, config):
         """Run every check (the notes need them), then add figures, KaTeX's CSS and fonts and the downloads.
 
@@ -226,6 +251,9 @@ class MhasymPlugin(BasePlugin):
                              f.id in Path(p.abs_src_path).read_text(encoding="utf-8", errors="replace")]
                     raise PluginError(f"{', '.join(pages) or 'the lecture notes'}: check of formula {f.id!r} "
                                       f"failed: {self.results[f.id].summary()}")
+            for d in mhasym.derivations():
+                self.page = None
+                self.proof(d)
         generated = {}
         for lang, suffix in (("en", ""), ("zh", "-zh")):  # Chinese pages link figures/NAME-zh.svg
             for name, svg in figures.all_figures(lang).items():
@@ -296,6 +324,15 @@ class MhasymPlugin(BasePlugin):
                 return ""
             return blocks.checks_table({f.id: self.result(f) for f in catalog.formulas()}, self.lang)
         ids = source.split()
+        if language == "derivation":
+            if len(ids) != 1:
+                raise FormulaError(f"{self._page_name()}: a derivation marker holds one id, got {len(ids)}")
+            try:
+                d = mhasym.derivation(ids[0])
+            except mhasym.MhasymError as exc:
+                raise FormulaError(f"{self._page_name()}: {exc}") from None
+            result, scores = self.proof(d)
+            return blocks.derivation_html(d, result, scores, self.lang)
         if not ids:
             raise FormulaError(f"{self._page_name()}: empty formula marker")
         html = "".join(blocks.formula_html(f, self.result(f), self.lang) for f in map(self._formula, ids))

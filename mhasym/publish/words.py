@@ -32,6 +32,11 @@ WORDS = {
            "causal, bottom-right", "query": "query i", "key": "key j", "position": "position",
            "dimension": "column of the encoding", "allowed": "may attend", "blocked": "masked (minus infinity)",
            "weights": "attention weights of head", "probabilities": "output probabilities",
+        # derivations
+        "setting": "Setting", "because": "why", "proven": "proven", "not_proven": "not proven",
+        "numbers": "numbers", "result": "Result", "derivations": "Derivations", "step": "step",
+        "entropy_title": "Entropy of softmax rows of random scores", "entropy_y": "mean entropy of a row (nats)",
+        "scaled": "scores divided by sqrt(d_k)", "unscaled": "scores not divided", "uniform": "uniform weights, log m",
     },
     "zh": {
         "checked": "已验证", "rejected": "被验证拒绝", "copy": "复制 LaTeX", "copied": "已复制",
@@ -50,6 +55,10 @@ WORDS = {
            "top_left": "因果掩码，左上对齐", "bottom_right": "因果掩码，右下对齐", "query": "查询 i",
            "key": "键 j", "position": "位置", "dimension": "编码的列", "allowed": "可以关注",
            "blocked": "屏蔽（负无穷）", "weights": "注意力权重，头", "probabilities": "输出概率",
+        "setting": "设定", "because": "理由", "proven": "已证明", "not_proven": "未能证明",
+        "numbers": "数值", "result": "结论", "derivations": "推导", "step": "第几步",
+        "entropy_title": "随机得分的 softmax 各行的熵", "entropy_y": "每行的平均熵（nat）",
+        "scaled": "得分除以 √d_k", "unscaled": "得分不缩放", "uniform": "均匀权重，log m",
     },
 }
 
