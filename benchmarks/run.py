@@ -178,8 +178,21 @@ def bench_pages(repeats, state={}):
     return rows
 
 
+def bench_mha_backward(repeats):
+    """The gradients compiled from the derivations against the hand-written ones, at the paper's base sizes."""
+    from mhasym import numeric, reference
+
+    x = mha_inputs(*MHA_SIZES["paper base: n=m=128, d_model=512, h=8, d_k=d_v=64"])
+    d_out = np.random.default_rng(1).normal(size=(128, 512))
+    numeric.multi_head_attention_backward(**x, d_out=d_out)  # compiled once, before timing
+    r, ta, tb = ratio(lambda: numeric.multi_head_attention_backward(**x, d_out=d_out),
+                      lambda: reference.multi_head_attention_backward(**x, d_out=d_out), repeats)
+    return [("numeric / reference MHA backward, paper base: n=m=128, d_model=512, h=8, d_k=d_v=64", r, 1.25,
+             f"{ta * 1e3:.3f} ms vs {tb * 1e3:.3f} ms")]
+
+
 _STATE = {}
-BENCHES = [bench_mha, bench_layers, bench_import, bench_scale, bench_mutants,
+BENCHES = [bench_mha, bench_mha_backward, bench_layers, bench_import, bench_scale, bench_mutants,
            lambda r: bench_site(r, _STATE), lambda r: bench_pages(r, _STATE)]
 
 

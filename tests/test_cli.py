@@ -48,8 +48,29 @@ def test_show_snippet_in_chinese(capsys):
 def test_list_has_every_formula(capsys):
     assert main(["list", "--lang", "zh"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert [ln.split()[0] for ln in lines] == [f.id for f in mhasym.formulas()]
+    assert [ln.split()[0] for ln in lines] == [f.id for f in mhasym.formulas()] + [d.id for d in mhasym.derivations()]
     assert "头1的输出" in lines[0]
+
+
+@pytest.mark.parametrize("lang,words", [("en", ("Setting:", "why:", "proven:")), ("zh", ("设定:", "理由:", "已证明:"))])
+def test_derive_prints_every_step_with_why_and_its_proof(capsys, lang, words):
+    d = mhasym.derivation("deriv.sdpa_backward")
+    assert main(["derive", d.id, "--lang", lang]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"{d.id}: {d.title.plain(lang)}\n")
+    for k, step in enumerate(d.steps, 1):
+        assert f"({k}) {step.latex()}\n" in out
+    for word in words:
+        assert out.count(word) >= 1
+    assert out.count(words[2]) == len(d.steps)
+    assert out.rstrip().endswith(f"{d.id}: ok, {len(d.steps)} steps proven")
+
+
+def test_derive_unknown_id_is_one_line_and_exit_2():
+    r = run("derive", "deriv.sdpa_backwards")
+    assert r.returncode == 2 and r.stdout == ""
+    assert r.stderr == ("mhasym: error: unknown derivation id 'deriv.sdpa_backwards' "
+                        "(did you mean 'deriv.sdpa_backward'?)\n")
 
 
 def test_check_all_passes(capsys):
@@ -77,7 +98,7 @@ def test_check_fails_with_exit_1_when_a_check_fails(capsys, monkeypatch):
     (["shape", "--rows", "__import__('os')", "--cols", "3", "--heads", "2"],
      "--rows must be a positive integer or a symbol name, got \"__import__('os')\""),
     (["shape", "--rows", "2", "--cols", "3"], "the following arguments are required: --heads"),
-    (["frobnicate"], "argument COMMAND: invalid choice: 'frobnicate' (choose from 'list', 'show', 'shape', 'check', 'export')"),
+    (["frobnicate"], "argument COMMAND: invalid choice: 'frobnicate' (choose from 'list', 'show', 'derive', 'shape', 'check', 'export')"),
     (["check", "nope"], "unknown formula id 'nope'"),
     (["list", "--bogus"], "unrecognized arguments: --bogus"),
     ([], "the following arguments are required: COMMAND"),

@@ -41,6 +41,7 @@ def pages(path):
 def test_files_are_written(exported, lang):
     folder = exported[lang]
     assert sorted(p.name for p in (folder / "formulas").iterdir()) == sorted(f"{f.id}.tex" for f in mhasym.formulas())
+    assert sorted(p.name for p in (folder / "derivations").iterdir()) == sorted(f"{d.id}.tex" for d in mhasym.derivations())
     for name in ("mhasym-notation.sty", "notes.tex", "slides.tex", "notes.pdf", "slides.pdf"):
         assert (folder / name).stat().st_size > 0
     assert not list(folder.parent.glob(".mhasym-export-*"))
@@ -50,7 +51,10 @@ def test_files_are_written(exported, lang):
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_notes_have_every_section_and_the_seed_entries(exported, lang):
     text = pdftext(exported[lang] / "notes.pdf")
-    names = [n[0] if lang == "en" else n[1] for n in catalog.SECTIONS.values()] + [WORDS[lang]["notation"]]
+    from mhasym.catalog.derivation import DERIVATIONS_TITLE
+
+    sections = [*list(catalog.SECTIONS.values())[:-1], DERIVATIONS_TITLE, list(catalog.SECTIONS.values())[-1]]
+    names = [n[0] if lang == "en" else n[1] for n in sections] + [WORDS[lang]["notation"]]
     contents = text[: text.index("z11")]  # title page and table of contents
     toc = re.findall(r"^(\d+)\s+(\S.*?)\s{2,}\d+\s*$", contents, flags=re.M)
     assert [int(n) for n, _ in toc] == list(range(1, len(names) + 1))
@@ -61,12 +65,15 @@ def test_notes_have_every_section_and_the_seed_entries(exported, lang):
     for head in ("z11", "z12", "z13", "z21", "z22", "z23", "z14", "z26"):
         assert head in text
     assert ("max error" if lang == "en" else "最大误差") in text
+    for d in mhasym.derivations():  # every derivation with every step's proof
+        assert re.sub(r"\s+", "", d.title.plain(lang))[:12] in flat, d.id
+    assert flat.count(re.sub(r"\s+", "", WORDS[lang]["because"] + ":")) == sum(len(d.steps) for d in mhasym.derivations())
 
 
 @pytest.mark.site  # compiles PDFs with TeX Live
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_slides_have_one_frame_per_formula_plus_title(exported, lang):
-    assert pages(exported[lang] / "slides.pdf") == 1 + len(export.SLIDES)
+    assert pages(exported[lang] / "slides.pdf") == 1 + len(export.SLIDES) + len(mhasym.derivations())
     text = pdftext(exported[lang] / "slides.pdf")
     assert mhasym.formula("seed.concat_2").title[lang].split()[0] in text
 

@@ -54,6 +54,21 @@ def test_every_formula_is_rendered_checked_and_copyable(built_site):
     assert count >= 2 * len(mhasym.formulas())
 
 
+@pytest.mark.parametrize("lang,prefix,proven", [("en", "", "✓ proven"), ("zh", "zh/", "✓ 已证明")])
+def test_every_derivation_step_is_rendered_with_its_proof_mark(built_site, lang, prefix, proven):
+    from mhasym.publish.notes import derivation_tex
+
+    doc = soup(built_site, prefix + "derivations/")
+    for d in mhasym.derivations():
+        block = doc.select_one(f'[data-derivation-id="{d.id}"]')
+        steps = block.select("li.mhasym-step")
+        assert len(steps) == len(d.steps), d.id
+        for step in steps:
+            assert step.select_one(".katex") and not step.select(".katex-error")
+            assert step.select_one("details.mhasym-check summary").get_text().startswith(proven)
+        assert block.select_one(".mhasym-copy")["data-tex"] == derivation_tex(d)
+
+
 def test_check_marks_state_what_was_compared(built_site):
     doc = soup(built_site, "multihead/")
     text = doc.select_one('[data-formula-id="mha.multihead"] details.mhasym-check').get_text()

@@ -97,3 +97,10 @@ def test_seed_content_is_on_the_chinese_page_in_order():
     for phrase in ("编码器负责接收输入数据、负责提取特征", "Embedding 和 Positional Encoding 两种编码",
                    "encoder 结构重复了 6 层", "这里的多头注意力层携带掩码", "Decoder 也有 6 层"):
         assert phrase in overview
+
+
+def test_every_derivation_is_on_the_derivations_page_in_both_languages():
+    for name in ("derivations.md", "derivations.zh.md"):
+        text = (DOCS / name).read_text(encoding="utf-8")
+        shown = re.findall(r"```derivation\n(\S+)\n```", text)
+        assert shown == [d.id for d in mhasym.derivations()], name
