@@ -167,19 +167,18 @@ def _make():
                 "attention.sdpa", _matching(lambda e: isinstance(e, Softmax), lambda e: Softmax(e.arg, 0)),
                 why=t("Each query's weights must sum to 1 over the keys (a row); over the queries (a column) they "
                       "mix positions that ask.", "每个查询的权重应当对所有键（一行）求和为 1；按列做 softmax 则把不同查询混在一起。"),
-                seen=t("Seen in jadore801120/attention-is-all-you-need-pytorch (issue 52) and PetrochukM/PyTorch-NLP "
-                       "(issue 2), where the softmax ran over dimension 0 instead of over the keys.",
-                       "见于 jadore801120/attention-is-all-you-need-pytorch（issue 52）和 PetrochukM/PyTorch-NLP（issue 2），"
-                       "其中 softmax 沿第 0 维而不是沿键的方向进行。")),
+                seen=t("Seen in PetrochukM/PyTorch-NLP (issue 2), where the softmax of a (batch × output length, "
+                       "query length) score matrix ran over dimension 0, across the queries, instead of over the keys.",
+                       "见于 PetrochukM/PyTorch-NLP（issue 2）：其中（batch × 输出长度，查询长度）的得分矩阵沿第 0 维、"
+                       "也就是跨查询做 softmax，而不是沿键的方向。")),
         Mistake("v_times_a", t("V A instead of A V", "写成 V A 而不是 A V"),
                 "attention.sdpa", lambda e: _product_of_weights_and_values(e, lambda A, V_: MatMul(V_, A)),
                 well_typed_v_a,
                 why=t("[[A]] [[V]] averages value rows with each query's weights; [[V]] [[A]] has the right shape only when "
                       "n = m = [[d_v]], and then wrong values.",
                       "[[A]] [[V]] 用每个查询的权重对值的各行加权平均；[[V]] [[A]] 只有在 n = m = [[d_v]] 时形状才对，而且数值是错的。"),
-                seen=t("No named source: a published implementation made it and its tests, which compared shapes only "
-                       "with n = m = d_v, let it through.",
-                       "没有具名来源：一个已发表的实现犯过这个错误，而它只比较形状、且 n = m = d_v 的测试放过了它。")),
+                seen=t("No named source. A test that compares shapes only, with n = m = [[d_v]], cannot see it.",
+                       "没有具名来源。只比较形状、且 n = m = [[d_v]] 的测试看不出这个错误。")),
         Mistake("a_transposed_v", t("A transposed before multiplying by V", "先把 A 转置再乘以 V"),
                 "attention.sdpa", lambda e: _product_of_weights_and_values(e, lambda A, V_: MatMul(Transpose(A), V_)),
                 {"n": 4, "m": 4, "d_k": 5, "d_v": 2, "d_model": 11, "h": 3},
@@ -246,9 +245,9 @@ def _make():
                       "[[memory]]); swapped, the output has one row per source token, which fits only when n = m.",
                       "应当由解码器发问（查询来自 [[H:1]]），由编码器输出作答（键和值来自 [[memory]]）；两者对调后，"
                       "输出每个源词元一行，只有 n = m 时才放得进去。"),
-                seen=t("No named source: readers ask about the decoder's second sublayer where text, figure and code "
-                       "disagree, and swapping its inputs is the mistake such an ambiguity invites.",
-                       "没有具名来源：读者常在正文、图和代码不一致的地方问到解码器的第二个子层，对调它的输入正是这种含糊容易引出的错误。")),
+                seen=t("No named source. The paper (Section 3.2.3) takes the queries from the previous decoder "
+                       "sublayer and the keys and values from the encoder output; this is that rule swapped.",
+                       "没有具名来源。论文（3.2.3 节）规定查询来自解码器的前一个子层，键和值来自编码器的输出；这里把它对调了。")),
         Mistake("pre_ln_for_post", t("Pre-LN where the paper's post-LN is meant", "把 Pre-LN 当作论文的 Post-LN"),
                 "tr.encoder_layer", _pre_ln, kind="convention",
                 why=t("Pre-LN normalises each sublayer's input and keeps the residual path clean (Xiong et al., 2020); "

@@ -119,13 +119,14 @@ register(
     Text("One big projection, split into heads", "一次大投影再拆分成多个头"),
     Text("Implementations put all heads' [[W_Q:i]] side by side in one [[W_Q]] ([[d_model]] × h [[d_k]]; here [[W_Q]] "
          "without an index is this fused matrix, while the notebook's W^Q without an index is one head's) and compute "
-         "X [[W_Q]] at once. split_i(P) is head i's block of columns of P: P.reshape(n, h, [[d_k]]).transpose(1, 0, 2)[i − 1] "
-         "in NumPy. It equals the separate projection X [[W_Q:i]]. reshape_i(P), that is P.reshape(h, n, [[d_k]])[i − 1] "
-         "without the transpose, takes consecutive numbers and mixes tokens and heads.",
+         "X [[W_Q]] at once. split_i(X [[W_Q]]) is head i's block of columns of that product: in NumPy "
+         "(X @ W_Q).reshape(n, h, [[d_k]]).transpose(1, 0, 2)[i − 1]. It equals the separate projection X [[W_Q:i]]. "
+         "reshape_i(X [[W_Q]]), that is (X @ W_Q).reshape(h, n, [[d_k]])[i − 1] without the transpose, takes "
+         "consecutive numbers and mixes tokens and heads.",
          "实现中通常把所有头的 [[W_Q:i]] 并排成一个 [[W_Q]]（[[d_model]] × h [[d_k]]），一次算出 X [[W_Q]]"
          "（这里不带下标的 [[W_Q]] 指这个合并后的矩阵；课程笔记中不带下标的 W^Q 指单个头的矩阵）。"
-         "split_i(P) 是 P 中第 i 个头的那一块列，在 NumPy 中是 P.reshape(n, h, [[d_k]]).transpose(1, 0, 2)[i − 1]，"
-         "它等于单独的投影 X [[W_Q:i]]。reshape_i(P) 即不转置的 P.reshape(h, n, [[d_k]])[i − 1]，取的是连续的数，会把词元和头混在一起。"),
+         "split_i(X [[W_Q]]) 是这个乘积中第 i 个头的那一块列，在 NumPy 中是 (X @ W_Q).reshape(n, h, [[d_k]]).transpose(1, 0, 2)[i − 1]，"
+         "它等于单独的投影 X [[W_Q:i]]。reshape_i(X [[W_Q]]) 即不转置的 (X @ W_Q).reshape(h, n, [[d_k]])[i − 1]，取的是连续的数，会把词元和头混在一起。"),
     _split, _check_split,
 )
 

@@ -51,11 +51,11 @@ def _check_embedding(f, expr, sizes=None):
 register(
     "tr.embedding", "transformer",
     Text("Input of the encoder and decoder", "编码器和解码器的输入"),
-    _text("[[E_x]] holds the rows of the embedding matrix [[E]] (|V| × [[d_model]], one row per vocabulary entry) "
+    _text("[[E_x]] holds the rows of the embedding matrix [[E]] ([[vocab]] × [[d_model]], one row per vocabulary entry) "
           "for the n tokens of the sequence; they are multiplied by [[sqrt:d_model]] and the positional encoding "
           "of each position is added. This is the encoder's input X; for the decoder the same formula gives its input Y "
           "from the target tokens shifted right. Embedding and positional encoding are the two encodings the notebook names.",
-          "[[E_x]] 是嵌入矩阵 [[E]]（|V| × [[d_model]]，词表中每个词元一行）中对应序列 n 个词元的那些行；"
+          "[[E_x]] 是嵌入矩阵 [[E]]（[[vocab]] × [[d_model]]，词表中每个词元一行）中对应序列 n 个词元的那些行；"
           "它们乘以 [[sqrt:d_model]]，再加上各自位置的位置编码。这是编码器的输入 X；对解码器，同一个公式由右移一位的目标词元给出它的输入 Y。"
           "这就是课程笔记提到的 Embedding 和 Positional Encoding 两种编码。",
           PAPER),
@@ -288,9 +288,12 @@ LAYERS = {
     ("decoder", "post"): (Text("Decoder layer (post-LN, the paper)", "解码器层（Post-LN，论文）"),
                           Text("Masked (causal) multi-head self-attention, then multi-head attention over the "
                                "encoder output [[memory]] (queries from the decoder), then the feed-forward "
-                               "network; three residual + LayerNorm steps.",
+                               "network; three residual + LayerNorm steps. The two attention sublayers have "
+                               "separate projections (the second one's are [[Wx_Q:i]], [[Wx_K:i]], [[Wx_V:i]], "
+                               "[[Wx_O]]).",
                                "带掩码（因果）的多头自注意力，然后是对编码器输出 [[memory]] 的多头注意力（查询来自解码器），"
-                               "最后是前馈网络；共三次残差 + 层标准化。")),
+                               "最后是前馈网络；共三次残差 + 层标准化。两个注意力子层的投影矩阵各自独立"
+                               "（第二个子层的是 [[Wx_Q:i]]、[[Wx_K:i]]、[[Wx_V:i]]、[[Wx_O]]）。")),
     ("decoder", "pre"): (Text("Decoder layer (pre-LN)", "解码器层（Pre-LN）"),
                          Text("The same three sublayers with LayerNorm on each sublayer's input.",
                               "相同的三个子层，层标准化作用在每个子层的输入上。")),
@@ -343,8 +346,10 @@ register(
     "tr.encoder_stack", "transformer",
     Text("Encoder: a stack of N = 6 layers", "编码器：N = 6 层堆叠"),
     Text("The encoder repeats its layer 6 times; each layer has its own parameters. From the lecture "
-         "notebook (6 layers) and the paper.",
-         "编码器把编码器层重复 6 次；每一层都有自己的参数。出自课程笔记（6 层）与论文。"),
+         "notebook (6 layers) and the paper. Here n is the source length; the decoder's cross-attention reads "
+         "the result as [[memory]] and calls its length m.",
+         "编码器把编码器层重复 6 次；每一层都有自己的参数。出自课程笔记（6 层）与论文。这里的 n 是源序列的长度；"
+         "解码器的交叉注意力把结果读作 [[memory]]，并把它的长度记为 m。"),
     *_stack("encoder"),
 )
 
@@ -352,7 +357,9 @@ register(
     "tr.decoder_stack", "transformer",
     Text("Decoder: a stack of N = 6 layers", "解码器：N = 6 层堆叠"),
     Text("The decoder also has 6 layers; every layer attends to the same encoder output. From the "
-         "lecture notebook (6 layers) and the paper.",
-         "解码器同样有 6 层；每一层都关注同一个编码器输出。出自课程笔记（6 层）与论文。"),
+         "lecture notebook (6 layers) and the paper. Here n is the target length and m the source length "
+         "(the encoder's n).",
+         "解码器同样有 6 层；每一层都关注同一个编码器输出。出自课程笔记（6 层）与论文。这里 n 是目标序列的长度，"
+         "m 是源序列的长度（即编码器中的 n）。"),
     *_stack("decoder"),
 )

@@ -195,7 +195,7 @@ def _cross():
     s = attention.Sizes.of()
     i = notation.scalar("i")
     H_1, memory = notation.matrix("H", s.n, s.d_model, 1), notation.matrix("memory", s.m, s.d_model)
-    head = attention.head(s, i, H_1, memory, expand=False)
+    head = attention.head(s, i, H_1, memory, expand=False, block="x")  # the sublayer's own weights
     Q, K, _ = head.operands
     weights = Softmax(attention.Scaled(attention.MatMul(Q, attention.Transpose(K)), sp.sqrt(s.d_k)))
     A_i = notation.matrix("A", *weights.shape, i)
@@ -209,13 +209,18 @@ def _check_cross(f, expr, sizes=None):
     shape(A_i) vs the shape of those weights."""
     sizes = {**SIZES, "i": 2}
     x = attention_inputs()
+    # the sublayer's own weights, different from the self-attention weights that the inputs also bind
+    cross = attention_inputs(seed=SEED + 1)
     k = 1
-    q, kk, v = x["x_q"] @ x["w_q"][k], x["x_kv"] @ x["w_k"][k], x["x_kv"] @ x["w_v"][k]
+    q, kk, v = x["x_q"] @ cross["w_q"][k], x["x_kv"] @ cross["w_k"][k], x["x_kv"] @ cross["w_v"][k]
     wants = [reference.scaled_dot_product_attention(q, kk, v), reference.attention_weights(q, kk)]
     what = "head_i and A_i at i = 2, compiled, vs reference attention of decoder queries and encoder keys and values"
+    inputs = attention_bindings(x)
+    own = attention_bindings(cross).table
+    inputs.table.update({"Wx_Q": own["W_Q"], "Wx_K": own["W_K"], "Wx_V": own["W_V"]})
     try:
         head, weights, shape = expr.args
-        got = [run_formula(f, rel, sizes, attention_bindings(x))[0] for rel in (head, weights)]
+        got = [run_formula(f, rel, sizes, inputs)[0] for rel in (head, weights)]
         from mhasym.catalog.evaluate import size_values
         claimed = tuple(int(sp.sympify(d).xreplace(size_values(sizes))) for d in shape.rhs.args)
     except Exception as exc:  # noqa: BLE001
@@ -236,9 +241,12 @@ register(
     Text("Cross-attention (encoder-decoder attention)", "交叉注意力（编码器-解码器注意力）"),
     _text("In the decoder layer's second sublayer the queries come from the decoder: [[H:1]] (n rows), the output of "
           "its masked self-attention sublayer. The keys and values come from the encoder's output ([[memory]], "
-          "m rows). The weights form an n × m matrix, one row per decoder position.",
+          "m rows). The sublayer has its own projections [[Wx_Q:i]], [[Wx_K:i]], [[Wx_V:i]] and [[Wx_O]], apart from "
+          "those of the self-attention sublayer (each of the N layers has its own too). The weights form an n × m "
+          "matrix, one row per decoder position.",
           "在解码器层的第二个子层中，查询来自解码器：[[H:1]]（n 行），即带掩码的自注意力子层的输出；键和值来自编码器的输出"
-          "（[[memory]]，m 行）。注意力权重是 n × m 矩阵：每个解码器位置一行。",
+          "（[[memory]]，m 行）。这个子层有自己的投影矩阵 [[Wx_Q:i]]、[[Wx_K:i]]、[[Wx_V:i]] 和 [[Wx_O]]，与自注意力子层的不同"
+          "（N 个层也各有各的）。注意力权重是 n × m 矩阵：每个解码器位置一行。",
           PAPER),
     _cross, _check_cross,
 )

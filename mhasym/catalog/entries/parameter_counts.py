@@ -268,12 +268,15 @@ register(
     Text("The other layers of Table 1", "表 1 中的其他层"),
     _text("Per layer, counted as a reader would: a recurrent layer does two [[d_model]] × [[d_model]] products per "
           "step, 2 n [[d_model:sq]] in all, in n sequential steps, with a path of length O(n) between distant positions; "
-          "a convolution of width k maps k neighbours to each position, k n [[d_model:sq]], and needs O(n/k) layers to "
-          "connect any two positions (O(log_k n) with dilated convolutions); self-attention restricted to r neighbours costs 2 r n [[d_model]] and needs O(n/r) layers to connect "
-          "any two positions. Self-attention's own row is the formula above: O(1) sequential operations and paths.",
+          "a convolution of kernel width k maps k neighbours to each position, k n [[d_model:sq]], with O(1) sequential "
+          "operations; Table 1 gives its maximum path length as O(log_k n) (dilated convolutions), and Section 4 remarks "
+          "that contiguous kernels need a stack of O(n/k) layers; self-attention restricted to a neighbourhood of size r "
+          "costs 2 r n [[d_model]], with O(1) sequential operations and a maximum path length of O(n/r). "
+          "Self-attention's own row is the formula above: O(1) sequential operations and paths.",
           "按层计算，像读者自己数的那样：循环层每一步做两次 [[d_model]] × [[d_model]] 的乘法，共 2 n [[d_model:sq]]，"
           "需要 n 步顺序计算，远处两个位置之间的路径长度为 O(n)；宽度为 k 的卷积把 k 个邻居映射到每个位置，"
-          "共 k n [[d_model:sq]]，连接任意两个位置需要 O(n/k) 层（空洞卷积为 O(log_k n) 层）；限制在 r 个邻居内的自注意力代价为 2 r n [[d_model]]，"
-          "连接任意两个位置需要 O(n/r) 层。自注意力本身那一行就是上面的公式：顺序计算和路径长度都是 O(1)。", PAPER),
+          "共 k n [[d_model:sq]]，顺序计算为 O(1)；表 1 给出它的最长路径为 O(log_k n)（空洞卷积），第 4 节另外指出"
+          "连续卷积核需要堆叠 O(n/k) 层；限制在大小为 r 的邻域内的自注意力代价为 2 r n [[d_model]]，顺序计算为 O(1)，最长路径为 O(n/r)。"
+          "自注意力本身那一行就是上面的公式：顺序计算和路径长度都是 O(1)。", PAPER),
     _table1_others, _check_table1_others,
 )

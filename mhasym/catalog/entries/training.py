@@ -82,12 +82,12 @@ register(
     "tr.output", "transformer",
     Text("Output layer: next-token probabilities", "输出层：下一个词元的概率"),
     _text("The decoder's last output H (one row per position) is multiplied by the transposed embedding matrix "
-          "[[E]] (|V| × [[d_model]]), the same matrix as the embedding layers (Section 3.4), and a softmax over each "
-          "row gives the probabilities of the next token: [[Y_hat]] is n × |V|, one row per position (the hat marks "
+          "[[E]] ([[vocab]] × [[d_model]]), the same matrix as the embedding layers (Section 3.4), and a softmax over each "
+          "row gives the probabilities of the next token: [[Y_hat]] is n × [[vocab]], one row per position (the hat marks "
           "predicted probabilities; [[Y_hat]] is not the decoder input Y). The embedding layers multiply their rows by "
           "[[sqrt:d_model]].",
-          "解码器最后的输出 H（每个位置一行）乘以嵌入矩阵 [[E]]（|V| × [[d_model]]）的转置，这与嵌入层共用同一个矩阵（第 3.4 节）；"
-          "再对每一行做 softmax，得到下一个词元的概率：[[Y_hat]] 是 n × |V| 矩阵，每个位置一行（帽子表示预测的概率，"
+          "解码器最后的输出 H（每个位置一行）乘以嵌入矩阵 [[E]]（[[vocab]] × [[d_model]]）的转置，这与嵌入层共用同一个矩阵（第 3.4 节）；"
+          "再对每一行做 softmax，得到下一个词元的概率：[[Y_hat]] 是 n × [[vocab]] 矩阵，每个位置一行（帽子表示预测的概率，"
           "[[Y_hat]] 与解码器的输入 Y 无关）。嵌入层会把取出的行乘以 [[sqrt:d_model]]。", PAPER),
     _output, _check_output,
 )
@@ -222,10 +222,10 @@ register(
     Text("Label smoothing", "标签平滑"),
     _text("q_tk is the training target's probability of token k at position t. It is not one-hot: the true token y_t "
           "gets 1 − [[eps_ls]] plus its share of "
-          "[[eps_ls]], spread evenly over the |V| tokens, with [[eps_ls]] = 0.1 (Section 5.4). The paper gives only the value "
+          "[[eps_ls]], spread evenly over the [[vocab]] tokens, with [[eps_ls]] = 0.1 (Section 5.4). The paper gives only the value "
           "and cites Szegedy et al. (2016) for the method; this formula is theirs. It hurts perplexity but "
           "improves accuracy and BLEU, the paper says. Here k runs over the vocabulary's tokens.",
-          "q_tk 是位置 t 的训练目标中词元 k 的概率。它不是独热向量：真实词元 y_t 得到 1 − [[eps_ls]]，另外 [[eps_ls]] 平均分给 |V| 个词元，"
+          "q_tk 是位置 t 的训练目标中词元 k 的概率。它不是独热向量：真实词元 y_t 得到 1 − [[eps_ls]]，另外 [[eps_ls]] 平均分给 [[vocab]] 个词元，"
           "[[eps_ls]] = 0.1（第 5.4 节）。论文只给出这个数值，并为方法引用了 Szegedy 等（2016）；这个公式来自他们。论文说它会让困惑度变差，但能提高准确率和 BLEU。这里 k 遍历词表中的词元。", PAPER),
     _label_smoothing, _check_label_smoothing,
 )
