@@ -191,6 +191,18 @@ class Derivation:
         return f"<Derivation {self.id}: {self.title.en}>"
 
 
+_PROOFS: dict = {}
+
+
+def cached_check(d: Derivation) -> DerivationResult:
+    """``d.check()``, run once per process for each registered derivation (the site, the notes and the
+    command line share it); a derivation built anew (another object with the same id) is checked anew."""
+    found = _PROOFS.get(d.id)
+    if found is None or found[0] is not d:
+        found = _PROOFS[d.id] = (d, d.check())
+    return found[1]
+
+
 _DERIVATIONS: dict = {}
 
 
@@ -217,5 +229,5 @@ def derivation(id: str) -> Derivation:
     return _DERIVATIONS[id]
 
 
-__all__ = ["Derivation", "DerivationResult", "Step", "StepResult", "StepScore", "derivation", "derivations", "register",
-           "score"]
+__all__ = ["Derivation", "DerivationResult", "Step", "StepResult", "StepScore", "cached_check", "derivation",
+           "derivations", "register", "score"]

@@ -167,10 +167,11 @@ def _make():
                 "attention.sdpa", _matching(lambda e: isinstance(e, Softmax), lambda e: Softmax(e.arg, 0)),
                 why=t("Each query's weights must sum to 1 over the keys (a row); over the queries (a column) they "
                       "mix positions that ask.", "每个查询的权重应当对所有键（一行）求和为 1；按列做 softmax 则把不同查询混在一起。"),
-                seen=t("Seen in PetrochukM/PyTorch-NLP (issue 2), where the softmax of a (batch × output length, "
-                       "query length) score matrix ran over dimension 0, across the queries, instead of over the keys.",
-                       "见于 PetrochukM/PyTorch-NLP（issue 2）：其中（batch × 输出长度，查询长度）的得分矩阵沿第 0 维、"
-                       "也就是跨查询做 softmax，而不是沿键的方向。")),
+                seen=t("Seen in PetrochukM/PyTorch-NLP (issue 2): its score matrix is (batch × output length n, context "
+                       "length m), the m keys being what that code calls query_len, and the softmax ran over dimension 0, "
+                       "across the n positions that ask, instead of over the m keys.",
+                       "见于 PetrochukM/PyTorch-NLP（issue 2）：它的得分矩阵是（batch × 输出长度 n，上下文长度 m），"
+                       "这 m 个键在那段代码里叫 query_len；softmax 沿第 0 维、也就是跨 n 个发问的位置进行，而不是沿 m 个键。")),
         Mistake("v_times_a", t("V A instead of A V", "写成 V A 而不是 A V"),
                 "attention.sdpa", lambda e: _product_of_weights_and_values(e, lambda A, V_: MatMul(V_, A)),
                 well_typed_v_a,
@@ -283,28 +284,31 @@ def _make():
         Mistake("pe_concatenated", t("Sines and cosines as two blocks instead of interleaved",
                                      "正弦和余弦分成两块，而不是交错排列"),
                 "tr.positional_encoding", _pe_blocks, kind="convention",
-                why=t("All the sines first, then all the cosines: the paper's values in another column order. The same "
+                why=t("All the sines first, then all the cosines: each row holds the same set of values as the paper's, but column "
+                      "j holds a different one. The same "
                       "permutation of the d_model columns applied to the embeddings and to every weight that reads or writes "
                       "them (the rows of W^Q, W^K, W^V and W_1, the columns of W^O and W_2, b_2, gamma and beta) gives the same "
-                      "model, so it trains as well; the numbers of the encoding differ from the paper's formula.",
-                      "先放所有正弦，再放所有余弦：数值与论文相同，只是列的顺序不同。把同一个 d_model 列的置换同时作用于词嵌入以及"
+                      "model, so it trains as well; column by column, the encoding differs from the paper's formula.",
+                      "先放所有正弦，再放所有余弦：每一行所含的数值集合与论文相同，但第 j 列放的是另一个值。把同一个 d_model 列的置换同时作用于词嵌入以及"
                       "所有读写这些列的权重（W^Q、W^K、W^V、W_1 的行，W^O、W_2 的列，以及 b_2、gamma 和 beta），得到的是同一个模型，"
-                      "所以训练效果相同；但位置编码的数值与论文的公式不同。"),
+                      "所以训练效果相同；但逐列比较，位置编码与论文的公式不同。"),
                 seen=t("Seen in the authors' own tensor2tensor code (tensorflow/tensor2tensor, issue 391), whose "
-                       "get_timing_signal_1d also spaces the frequencies slightly differently.",
+                       "get_timing_signal_1d differs from Section 3.5 in both the column order and the spacing of the "
+                       "frequencies.",
                        "见于作者自己的 tensor2tensor 代码（tensorflow/tensor2tensor，issue 391），其中的 get_timing_signal_1d "
-                       "还把频率取得略有不同。")),
+                       "与论文 3.5 节相比，列的顺序和频率的间隔都不同。")),
         Mistake("fully_masked_row_uniform", t("A large negative constant instead of minus infinity",
                                               "用很大的负常数代替负无穷"),
                 "masks.boolean_to_additive", _large_negative, kind="convention",
                 why=t("On every row with at least one allowed key, −1e9 gives the weights of minus infinity (in float64 the "
                       "masked weights underflow to exactly 0). A row that may attend no key silently gets numbers: added to "
-                      "the scores, as here, −1e9 shifts the whole row and the softmax gives the unmasked weights; written "
-                      "over the scores (masked_fill), it gives a uniform row, the mean of the value rows. mhasym refuses such "
+                      "the scores, as here, −1e9 shifts the whole row, and in float64 the softmax gives the unmasked weights "
+                      "(in float32, where numbers near 1e9 are 64 apart, the sums round to one value and the row comes out "
+                      "uniform too); written over the scores (masked_fill), it gives a uniform row, the mean of the value rows. mhasym refuses such "
                       "a mask with an error naming the row; measured with PyTorch 2.13: a softmax over −inf gives NaN, "
                       "nn.MultiheadAttention gives NaN, and F.scaled_dot_product_attention gives zeros.",
                       "只要一行至少有一个允许的键，−1e9 给出的权重与负无穷相同（在 float64 中被屏蔽的权重下溢为精确的 0）。"
-                      "对一个不能关注任何键的行，它会悄悄给出数值：像这里这样加到得分上时，−1e9 使整行平移，softmax 给出的是未加掩码的权重；"
+                      "对一个不能关注任何键的行，它会悄悄给出数值：像这里这样加到得分上时，−1e9 使整行平移，在 float64 中 softmax 给出的是未加掩码的权重（在 float32 中，1e9 附近相邻的数相差 64，各个和被舍入成同一个值，这一行也变成均匀的）；"
                       "若用它覆盖得分（masked_fill），则得到均匀的一行，即所有值行的平均。mhasym 会拒绝这样的掩码并指出是哪一行；"
                       "在 PyTorch 2.13 上实测：对负无穷做 softmax 得到 NaN，nn.MultiheadAttention 得到 NaN，"
                       "F.scaled_dot_product_attention 得到全零。"),

@@ -85,7 +85,7 @@ SCALARS = {
 # index, when given, is printed as the subscript.
 MATRICES = {
     "X": ("X", None, None),
-    "X_q": ("X", None, None),
+    "X_q": ("X", r"\text{q}", None),  # the queries' input where it differs from the keys' (the derivations)
     "X_kv": ("X", r"\text{kv}", None),
     "Y": ("Y", None, None),
     "Q": ("Q", None, None),
@@ -127,7 +127,7 @@ MATRICES = {
 # Plain-text spellings of the matrices whose LaTeX is not plain text (for the CLI, search text and
 # error messages); the others are written as their base letter.
 MATRIX_PLAIN = {
-    "X_kv": "X_kv", "M_causal": "M^causal", "M_pad": "M^pad", "W_Q": "W^Q", "W_K": "W^K", "W_V": "W^V",
+    "X_q": "X_q", "X_kv": "X_kv", "M_causal": "M^causal", "M_pad": "M^pad", "W_Q": "W^Q", "W_K": "W^K", "W_V": "W^V",
     "W_O": "W^O", "Wx_Q": "W^Q,cross", "Wx_K": "W^K,cross", "Wx_V": "W^V,cross", "Wx_O": "W^O,cross",
     "gamma": "gamma", "beta": "beta", "PE": "PE", "Z_concat": "Z_concatenated", "normed": "X~",
     "head": "head", "memory": "H_enc", "E_x": "E_x", "Y_hat": "Y^",
@@ -355,8 +355,8 @@ GLOSSARY = [
      "嵌入矩阵，词表中每个词元一行（与输出层共用）"),
     ("E_x", ("n", "d_model"), "the rows of [[E]] for the n tokens of a sequence", "一个序列中 n 个词元在 [[E]] 中对应的行"),
     ("D", ("n", "d_model"), "dropout's keep-mask: 1 where an entry is kept", "Dropout 的保留掩码：保留处为 1"),
-    ("O", ("n", "d_model"), "the output of multi-head attention, MultiHead([[X_q]], [[X_kv]]), in the derivations",
-     "多头注意力的输出 MultiHead([[X_q]], [[X_kv]])（推导中使用）"),
+    ("O", ("n", "d_model"), "the output of multi-head attention, MultiHead([[X_q]], [[X_kv]], [[X_kv]]), in the derivations",
+     "多头注意力的输出 MultiHead([[X_q]], [[X_kv]], [[X_kv]])（推导中使用）"),
     ("Y_hat", ("n", "vocab"), "next-token probabilities, one row per position (not related to the decoder input Y)",
      "下一个词元的概率，每个位置一行（与解码器的输入 Y 无关）"),
 ]

@@ -247,11 +247,11 @@ def export_latex(out, lang: str = "en", pdf: bool = False, results: dict | None 
     try:
         from mhasym.catalog.mutants import checked
 
-        from mhasym.catalog.derivation import derivations
+        from mhasym.catalog.derivation import cached_check, derivations
 
         given = results or {}
         results = {f.id: given.get(f.id) or checked(f) for f in catalog.formulas()}
-        proofs = {d.id: given.get(d.id) or d.check() for d in derivations()}
+        proofs = {d.id: given.get(d.id) or cached_check(d) for d in derivations()}
         failed = [r.summary() for r in [*results.values(), *proofs.values()] if not r.passed]
         if failed:
             raise MhasymError(f"a check failed, nothing exported: {failed[0]}")

@@ -222,12 +222,12 @@ class MhasymPlugin(BasePlugin):
     def proof(self, d):
         """The proof of every step of ``d`` and the wrong versions each step's proof rejects, run once per
         process; a step that is not proven stops the build, naming the page."""
-        from mhasym.catalog.derivation import score
+        from mhasym.catalog.derivation import cached_check, score
 
         if self.config["checks"] == "none":
             return None, None
         if d.id not in self.results:
-            self.results[d.id] = d.check()
+            self.results[d.id] = cached_check(d)
             self.scores[d.id] = [score(step) for step in d.steps]
         result, scores = self.results[d.id], self.scores[d.id]
         holes = [k for k, s in enumerate(scores, 1) if s.survived]

@@ -49,7 +49,7 @@ def _entries(sizes):
 
 register(Derivation(
     "deriv.scaling",
-    Text("Why the scores are divided by the square root of d_k", "为什么得分要除以 d_k 的平方根"),
+    Text("Why the scores are divided by [[sqrt:d_k]]", "为什么得分要除以 [[sqrt:d_k]]"),
     Text("Take one query q and one key k with [[d_k]] entries each, all independent, with mean 0 and variance 1 "
          "(the paper's footnote 4). Their score before scaling is the dot product, a sum of [[d_k]] products.",
          "取一个查询 q 和一个键 k，各有 [[d_k]] 个分量，全部相互独立，均值为 0、方差为 1（论文脚注 4 的假设）。"
@@ -273,24 +273,26 @@ register(Derivation(
               "Block multiplication: O is the sum over heads of head_i W^O_i, so head i receives the block dO (W^O_i)^T.",
               "分块乘法：O 等于各头 head_i W^O_i 之和，所以第 i 个头得到的梯度是 dO (W^O_i)^T 这一块。", _mha_grad),
         _step(lambda: Relation(Grad(_w("Q", i)), MatMul(Transpose(X), Grad(_head("Q", i)))),
-              "Q_i = X W^Q_i is linear in W^Q_i.", "Q_i = X W^Q_i 对 W^Q_i 是线性的。", _mha_grad),
+              "Q_i = X_q W^Q_i is linear in W^Q_i.", "Q_i = X_q W^Q_i 对 W^Q_i 是线性的。", _mha_grad),
         _step(lambda: Relation(Grad(_w("K", i)), MatMul(Transpose(X_kv), Grad(_head("K", i)))),
               "K_i = X_kv W^K_i is linear in W^K_i.", "K_i = X_kv W^K_i 对 W^K_i 是线性的。", _mha_grad),
         _step(lambda: Relation(Grad(_w("V", i)), MatMul(Transpose(X_kv), Grad(_head("V", i)))),
               "V_i = X_kv W^V_i is linear in W^V_i.", "V_i = X_kv W^V_i 对 W^V_i 是线性的。", _mha_grad),
         _step(lambda: Relation(Grad(X), MatSum(MatMul(Grad(_head("Q", i)), Transpose(_w("Q", i))), i, 1, h)),
-              "X reaches the loss through every head's queries: the chain rule adds the paths.",
-              "X 通过每个头的查询影响损失：链式法则把各条路径相加。", _mha_grad),
+              "X_q reaches the loss through every head's queries: the chain rule adds the paths.",
+              "X_q 通过每个头的查询影响损失：链式法则把各条路径相加。", _mha_grad),
         _step(lambda: Relation(Grad(X_kv), MatSum(MatAdd(MatMul(Grad(_head("K", i)), Transpose(_w("K", i))),
                                                          MatMul(Grad(_head("V", i)), Transpose(_w("V", i)))), i, 1, h)),
               "X_kv reaches the loss through every head's keys and values: the chain rule adds all these paths.",
               "X_kv 通过每个头的键和值影响损失：链式法则把所有路径相加。", _mha_grad),
     ],
-    Text("dW^O = Concat(heads)^T dO; head i receives dO (W^O_i)^T; dW^Q_i = X^T dQ_i, dW^K_i = X_kv^T dK_i, "
-         "dW^V_i = X_kv^T dV_i; dX and dX_kv add over heads (and over the key and value paths). "
+    Text("dW^O = Concat(heads)^T dO; head i receives dO (W^O_i)^T; dW^Q_i = X_q^T dQ_i, dW^K_i = X_kv^T dK_i, "
+         "dW^V_i = X_kv^T dV_i; dX_q and dX_kv add over heads (and over the key and value paths). In "
+         "self-attention X_q = X_kv = X, and the whole gradient of X is dX_q + dX_kv. "
          "mhasym.numeric.multi_head_attention_backward runs these formulas.",
          "dW^O = Concat(heads)^T dO；第 i 个头得到 dO (W^O_i)^T；dW^Q_i = X^T dQ_i，dW^K_i = X_kv^T dK_i，"
-         "dW^V_i = X_kv^T dV_i；dX 与 dX_kv 对各头求和（X_kv 还要加上键与值两条路径）。"
+         "dW^V_i = X_kv^T dV_i；dX_q 与 dX_kv 对各头求和（X_kv 还要加上键与值两条路径）。"
+         "在自注意力中 X_q = X_kv = X，X 的完整梯度是 dX_q + dX_kv。"
          "mhasym.numeric.multi_head_attention_backward 运行的就是这些公式。"),
     _named=(2, 3, 4, 5, 6, 7),
 ))

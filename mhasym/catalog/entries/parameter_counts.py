@@ -251,13 +251,14 @@ register(
     _text("Table 1 gives O([[n:sq]] [[d_model]]) per self-attention layer. That is the order of the attention itself, "
           "the scores (Q times the transpose of K) and the weighted sum A V: 2 [[n:sq]] [[d_model]] multiply-adds. "
           "Counting the four projections too, 4 n [[d_model:sq]], the layer is O([[n:sq]] [[d_model]] + n [[d_model:sq]]) "
-          "(this site's count; the paper does not write it): the projections dominate while n < [[d_model]], which the "
-          "paper calls the usual case. Table 1 compares this with recurrent layers, O(n [[d_model:sq]]) with n sequential "
-          "steps, and convolutions of kernel width k, O(k n [[d_model:sq]]); self-attention needs O(1) sequential operations and its maximum path length "
+          "(this site's count; the paper does not write it): with 4 n [[d_model:sq]] against 2 [[n:sq]] [[d_model]], the "
+          "projections dominate while n < 2 [[d_model]]. Table 1 compares self-attention with recurrent layers, "
+          "O(n [[d_model:sq]]) with n sequential steps (self-attention is faster when n < [[d_model]], which Section 4 "
+          "calls most often the case), and convolutions of kernel width k, O(k n [[d_model:sq]]); self-attention needs O(1) sequential operations and its maximum path length "
           "between positions is O(1).",
           "表 1 给出的自注意力层复杂度是 O([[n:sq]] [[d_model]])，这正是注意力本身的量级，即得分（Q 乘以 K 的转置）与加权求和 A V："
           "共 2 [[n:sq]] [[d_model]] 次乘加。若把四个投影的 4 n [[d_model:sq]] 也算上，整个层是 O([[n:sq]] [[d_model]] + n [[d_model:sq]])"
-          "（这是本站的计数，论文没有写出）：当 n < [[d_model]] 时（论文所说的常见情形）投影占主导。表 1 将它与循环层 O(n [[d_model:sq]])（需要 n 步顺序计算）和卷积核宽度为 k 的卷积层 O(k n [[d_model:sq]]) 比较；"
+          "（这是本站的计数，论文没有写出）：4 n [[d_model:sq]] 与 2 [[n:sq]] [[d_model]] 相比，当 n < 2 [[d_model]] 时投影占主导。表 1 将自注意力与循环层 O(n [[d_model:sq]])（需要 n 步顺序计算；当 n < [[d_model]] 时自注意力更快，第 4 节说这是最常见的情形）和卷积核宽度为 k 的卷积层 O(k n [[d_model:sq]]) 比较；"
           "自注意力只需 O(1) 步顺序计算，任意两个位置之间的最长路径为 O(1)。", PAPER),
     _table1, _check_table1,
 )

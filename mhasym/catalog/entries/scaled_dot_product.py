@@ -125,10 +125,10 @@ def _check_softmax(f, expr, sizes=None):
 register(
     "attention.softmax", "attention",
     Text("Row-wise softmax", "按行 softmax"),
-    Text("S is the n × m matrix of scaled scores, Q times the transpose of K over [[sqrt:d_k]] (plus the mask M "
-         "where there is one). Each row of weights is non-negative (0 for masked keys) and sums to 1: row i says how query i spreads its "
+    Text("S is the n × m matrix of scaled scores, Q times the transpose of K over [[sqrt:d_k]]; with a mask the "
+         "softmax is taken of S + [[M]] instead. Each row of weights is non-negative (0 for masked keys) and sums to 1: row i says how query i spreads its "
          "attention over the m keys.",
-         "S 是 n × m 的缩放得分矩阵，即 Q 乘以 K 的转置再除以 [[sqrt:d_k]]（有掩码时再加上 M）。"
+         "S 是 n × m 的缩放得分矩阵，即 Q 乘以 K 的转置再除以 [[sqrt:d_k]]；有掩码时对 S + [[M]] 做 softmax。"
          "每一行权重都非负（被屏蔽的键为 0）且和为 1：第 i 行表示查询 i 如何把注意力分配到 m 个键上。"),
     _softmax_entry, _check_softmax,
 )
