@@ -4,12 +4,16 @@ It imports NumPy only (nothing from SymPy or the rest of this package), so a
 mistake in the symbolic model cannot hide in both. Errors are ``ValueError``
 with a one-line message.
 
-Conventions, as in "Attention Is All You Need":
+Conventions as in "Attention Is All You Need":
 
 - row convention: a sequence is a matrix with one row per token;
 - ``q`` has n rows, ``k`` and ``v`` have m rows (n may differ from m);
-- a boolean mask is True where the query MAY attend the key; masked scores
-  are minus infinity before the softmax;
+- masked scores are minus infinity before the softmax; ``w_o`` has (h*d_v) rows.
+
+This package's own choices (the paper has neither):
+
+- a boolean mask is True where the query MAY attend the key (as PyTorch's
+  ``scaled_dot_product_attention``);
 - per-head weights are stacked on the first axis: ``w_q``, ``w_k`` of shape
   (h, d_model, d_k), ``w_v`` (h, d_model, d_v); ``w_o`` has shape (h*d_v, d_model).
 

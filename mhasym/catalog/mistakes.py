@@ -246,9 +246,11 @@ def _make():
                       "[[memory]]); swapped, the output has one row per source token, which fits only when n = m.",
                       "应当由解码器发问（查询来自 [[H:1]]），由编码器输出作答（键和值来自 [[memory]]）；两者对调后，"
                       "输出每个源词元一行，只有 n = m 时才放得进去。"),
-                seen=t("No named source. The paper (Section 3.2.3) takes the queries from the previous decoder "
-                       "sublayer and the keys and values from the encoder output; this is that rule swapped.",
-                       "没有具名来源。论文（3.2.3 节）规定查询来自解码器的前一个子层，键和值来自编码器的输出；这里把它对调了。")),
+                seen=t("No named source. The paper (Section 3.2.3): \"the queries come from the previous decoder layer, "
+                       "and the memory keys and values come from the output of the encoder\" (in Figure 1 the queries "
+                       "are [[H:1]], the output of the masked self-attention sublayer); this is that rule swapped.",
+                       "没有具名来源。论文（3.2.3 节）写道：查询来自前一个解码器层，记忆中的键和值来自编码器的输出"
+                       "（在图 1 中查询是 [[H:1]]，即带掩码的自注意力子层的输出）；这里把它对调了。")),
         Mistake("pre_ln_for_post", t("Pre-LN where the paper's post-LN is meant", "把 Pre-LN 当作论文的 Post-LN"),
                 "tr.encoder_layer", _pre_ln, kind="convention",
                 why=t("Pre-LN normalises each sublayer's input and keeps the residual path clean (Xiong et al., 2020); "

@@ -111,8 +111,14 @@ def notation_table(lang: str) -> str:
         rows.append(f"<tr><td data-search-exclude>{math(catalog.inline(key), False)}</td>"
                     f"<td data-search-exclude>{math(shape_tex, False) if shape_tex else '—'}</td>"
                     f"<td>{text_html(en if lang == 'en' else zh)}</td></tr>")
-    return (f'<table class="mhasym-notation"><thead><tr><th>{words["symbol"]}</th><th>{words["shape"]}</th>'
-            f'<th>{words["meaning"]}</th></tr></thead><tbody>{"".join(rows)}</tbody></table>')
+    return _scroll(f'<table class="mhasym-notation"><thead><tr><th>{words["symbol"]}</th><th>{words["shape"]}</th>'
+                   f'<th>{words["meaning"]}</th></tr></thead><tbody>{"".join(rows)}</tbody></table>', words["notation"])
+
+
+def _scroll(table: str, label: str) -> str:
+    """A wide table in a region that scrolls sideways on a narrow screen (focusable, so a keyboard scrolls it too)."""
+    return f'<div class="mhasym-scroll" role="region" tabindex="0" aria-label="{html.escape(label)}">{table}</div>'
+
 
 
 def checks_table(results: dict, lang: str) -> str:
@@ -131,8 +137,8 @@ def checks_table(results: dict, lang: str) -> str:
             kind_text += "; " + mutant_words(lang, *(sum(c[k] for c in counts) for k in range(3)))
         rows.append(f"<tr><td>{html.escape(names[0] if lang == 'en' else names[1])}</td><td>{len(entries)}</td>"
                     f"<td>{html.escape(kind_text)}</td></tr>")
-    return (f'<table class="mhasym-checks"><thead><tr><th>{words["section"]}</th><th>{words["formulas"]}</th>'
-            f'<th>{words["kinds"]}</th></tr></thead><tbody>{"".join(rows)}</tbody></table>')
+    return _scroll(f'<table class="mhasym-checks"><thead><tr><th>{words["section"]}</th><th>{words["formulas"]}</th>'
+                   f'<th>{words["kinds"]}</th></tr></thead><tbody>{"".join(rows)}</tbody></table>', words["kinds"])
 
 
 __all__ = ["check_html", "checks_table", "derivation_html", "formula_html", "math", "notation_table", "text_html"]

@@ -160,10 +160,10 @@ register(
     Text("Each position (row) is normalised over its [[d_model]] features, and [[gamma]] and [[beta]] are learned. "
          "The paper gives no formula for it and no [[epsilon]]; it cites Ba et al. (2016), whose variance divides "
          "by [[d_model]] (biased), as here. [[epsilon]] inside the square root is how PyTorch's nn.LayerNorm "
-         "writes it (default 1e-5). The lecture notebook describes the layer in words.",
+         "writes it (default 1e-5). The lecture notebook only names the layer.",
          "每个位置（每一行）在其 [[d_model]] 个特征上标准化，[[gamma]] 和 [[beta]] 是可学习参数。论文没有给出它的公式，"
          "也没有给出 [[epsilon]]；论文引用了 Ba 等（2016），其方差除以 [[d_model]]（有偏估计），与这里相同。"
-         "[[epsilon]] 放在平方根之内是 PyTorch 的 nn.LayerNorm 的写法（默认 1e-5）。课程笔记只用文字描述了这一层。"),
+         "[[epsilon]] 放在平方根之内是 PyTorch 的 nn.LayerNorm 的写法（默认 1e-5）。课程笔记只提到了这一层的名字。"),
     _layer_norm, _check_layer_norm,
 )
 
