@@ -30,8 +30,8 @@ from mhasym.errors import MhasymError
 
 # Sections in the order a learner reads them; the site and the notes follow it.
 SECTIONS = {
-    "multihead": ("Multi-head attention", "多头注意力"),
     "attention": ("Scaled dot-product attention", "缩放点积注意力"),
+    "multihead": ("Multi-head attention", "多头注意力"),
     "masks": ("Masks and cross-attention", "掩码与交叉注意力"),
     "transformer": ("The Transformer", "Transformer 整体结构"),
     "cost": ("Parameters and cost", "参数量与计算量"),

@@ -97,6 +97,41 @@ def derivation_html(d, result, scores, lang: str, figure: str = "") -> str:
     )
 
 
+def exercise_html(ex, number: int, result, lang: str) -> str:
+    """An exercise: its number and question, and the answer folded under it with the check of that answer."""
+    from mhasym.printing.latex import latex
+
+    words = WORDS[lang]
+    answer = ex.answer(ex.value)
+    shown = math(latex(answer.math), True) if answer.math is not None else ""
+    mark = ""
+    if result is not None:
+        symbol = "✓ " + words["checked"] if result.passed else "✗ " + words["rejected"]
+        mark = f'<p class="mhasym-answer-check">{symbol}: {html.escape(result.compared)}</p>'
+    return (f'<div class="mhasym-exercise" id="{ex.id}" data-exercise-id="{ex.id}">'
+            f'<p><b>{words["exercise"]} {number}.</b> {text_html(ex.question[lang])}</p>'
+            f'<details class="mhasym-answer"><summary>{words["answer"]}</summary>'
+            f'<p>{text_html(answer.text[lang])}</p>{shown}{mark}</details></div>')
+
+
+def glossary_table(lang: str) -> str:
+    """The bilingual glossary (:data:`mhasym.catalog.terms.TERMS`): term, Chinese, symbol, the page met first."""
+    from mhasym.catalog.derivation import DERIVATIONS_TITLE
+    from mhasym.catalog.terms import TERMS
+
+    words = WORDS[lang]
+    titles = {**{k: v for k, v in catalog.SECTIONS.items()}, "derivations": DERIVATIONS_TITLE}
+    rows = []
+    for t in TERMS:
+        symbol = math(catalog.inline(t.symbol), False) if t.symbol else "—"
+        title = titles[t.page][0 if lang == "en" else 1]
+        rows.append(f"<tr><td>{html.escape(t.en)}</td><td>{html.escape(t.zh)}</td><td data-search-exclude>{symbol}</td>"
+                    f'<td><a href="../{t.page}/">{html.escape(title)}</a></td></tr>')
+    return _scroll(f'<table class="mhasym-glossary"><thead><tr><th>{words["term_en"]}</th><th>{words["term_zh"]}</th>'
+                   f'<th>{words["symbol"]}</th><th>{words["first_page"]}</th></tr></thead><tbody>{"".join(rows)}</tbody>'
+                   f'</table>', words["glossary"])
+
+
 def step_rhs(step) -> str:
     from mhasym.printing.latex import latex
 

@@ -25,10 +25,14 @@ STY = "mhasym-notation"
 TEX_INSTALL = ("apt-get install -y --no-install-recommends texlive-latex-base texlive-latex-recommended "
                "texlive-pictures latex-cjk-chinese latex-cjk-chinese-arphic-gbsn00lp")
 
+# In the order that defines everything before it is used: one head, then many, masks, then the layers.
 SLIDES = [
+    "attention.sdpa", "attention.shapes",
     "mha.head", "seed.head_1", "seed.head_2", "seed.concat_2", "seed.head_i", "seed.concat_h", "seed.shape_h",
-    "seed.shape_100", "mha.paper_heads", "mha.multihead", "mha.weights", "id.concat_wo", "tr.encoder_layer",
-    "tr.decoder_layer", "tr.encoder_stack", "tr.decoder_stack",
+    "seed.shape_100", "mha.paper_heads", "mha.multihead", "mha.weights", "id.concat_wo",
+    "masks.causal_top_left", "masks.cross_attention",
+    "tr.positional_encoding", "tr.layer_norm", "tr.ffn", "tr.residual_post",
+    "tr.encoder_layer", "tr.decoder_layer", "tr.encoder_stack", "tr.decoder_stack",
 ]
 
 

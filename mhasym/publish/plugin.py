@@ -48,7 +48,7 @@ class FormulaError(SuperFencesException, PluginError):
     """Stops the build (SuperFences would swallow an ordinary exception)."""
 
 
-FENCE = re.compile(r"^(?P<indent>[ \t]*)```(?P<kind>formula|derivation|notation|checks)\s*$")
+FENCE = re.compile(r"^(?P<indent>[ \t]*)```(?P<kind>formula|derivation|exercise|notation|glossary|checks)\s*$")
 INLINE = re.compile(r"`#!m\s+([^`]+?)\s*`")
 HAND_MATH = re.compile(r"\$|\\\(|\\\[|\\begin")
 OUTSIDE = re.compile(r"!\[[^\]]*\]\(\s*(https?:)?//|<(img|script|iframe)[^>]*\bsrc=[\"']?(https?:)?//", re.I)
@@ -76,6 +76,9 @@ def scan(markdown: str, page_name: str) -> list:
     problems, inside, kind = [], False, None
     known = {f.id for f in catalog.formulas()}
     derived = {d.id for d in mhasym.derivations()}
+    from mhasym.catalog.exercise import exercises
+
+    asked = {e.id for e in exercises()}
     for number, line in enumerate(markdown.splitlines(), 1):
         m = FENCE.match(line)
         if m and not inside:
@@ -88,6 +91,9 @@ def scan(markdown: str, page_name: str) -> list:
             if kind == "formula" and line.strip():
                 problems += [f"{page_name}:{number}: unknown formula id {fid!r}" for fid in line.split()
                              if fid not in known]
+            if kind == "exercise" and line.strip():
+                problems += [f"{page_name}:{number}: unknown exercise id {eid!r}" for eid in line.split()
+                             if eid not in asked]
             if kind == "derivation" and line.strip():
                 problems += [f"{page_name}:{number}: unknown derivation id {did!r}" for did in line.split()
                              if did not in derived]
@@ -145,6 +151,7 @@ class MhasymPlugin(BasePlugin):
         self.scores = {}  # derivation id -> the wrong versions each step's proof rejects
         self.downloads = {}  # uri -> bytes of the notes, slides and zips, made once per process
         self.page = None
+        self.exercise_number = 0
         self.lang = "en"
         self.folder = None  # a temporary folder for generated files, removed after each build
         self.katex = None
@@ -157,8 +164,9 @@ class MhasymPlugin(BasePlugin):
         if ".ipynb" not in mkdocs.utils.markdown_extensions:
             mkdocs.utils.markdown_extensions = (*mkdocs.utils.markdown_extensions, ".ipynb")
         fences = config["mdx_configs"].setdefault("pymdownx.superfences", {}).setdefault("custom_fences", [])
-        fences[:] = [f for f in fences if f.get("name") not in ("formula", "derivation", "notation", "checks")]
-        for name in ("formula", "derivation", "notation", "checks"):
+        kinds = ("formula", "derivation", "exercise", "notation", "glossary", "checks")
+        fences[:] = [f for f in fences if f.get("name") not in kinds]
+        for name in kinds:
             fences.append({"name": name, "class": "mhasym", "format": self.fence_format})
         inlines = config["mdx_configs"].setdefault("pymdownx.inlinehilite", {}).setdefault("custom_inline", [])
         inlines[:] = [f for f in inlines if f.get("name") != "m"]
@@ -303,6 +311,7 @@ class MhasymPlugin(BasePlugin):
 
     def on_page_markdown(self, markdown, page, config, files):
         self.page = page
+        self.exercise_number = 0  # exercises are numbered on each page
         lang = getattr(page.file, "locale", None) or config["theme"]["language"] or "en"
         self.lang = lang if lang in WORDS else "en"
         problems = scan(markdown, page.file.src_uri)
@@ -319,11 +328,15 @@ class MhasymPlugin(BasePlugin):
     def fence_format(self, source, language, css_class, options, md, **kwargs):
         if language == "notation":
             return blocks.notation_table(self.lang)
+        if language == "glossary":
+            return blocks.glossary_table(self.lang)
         if language == "checks":
             if self.config["checks"] == "none":
                 return ""
             return blocks.checks_table({f.id: self.result(f) for f in catalog.formulas()}, self.lang)
         ids = source.split()
+        if language == "exercise":
+            return "".join(self._exercise(eid) for eid in ids)
         if language == "derivation":
             if len(ids) != 1:
                 raise FormulaError(f"{self._page_name()}: a derivation marker holds one id, got {len(ids)}")
@@ -337,6 +350,22 @@ class MhasymPlugin(BasePlugin):
             raise FormulaError(f"{self._page_name()}: empty formula marker")
         html = "".join(blocks.formula_html(f, self.result(f), self.lang) for f in map(self._formula, ids))
         return html if len(ids) == 1 else f'<div class="mhasym-side-by-side">{html}</div>'
+
+    def _exercise(self, eid: str) -> str:
+        from mhasym.catalog.exercise import exercise
+
+        try:
+            ex = exercise(eid)
+        except mhasym.MhasymError as exc:
+            raise FormulaError(f"{self._page_name()}: {exc}") from None
+        result = None
+        if self.config["checks"] != "none":
+            result = self.results.setdefault(ex.id, ex.check())
+            if not result.passed:
+                raise FormulaError(f"{self._page_name()}: the answer of exercise {ex.id!r} failed its check: "
+                                   f"{result.summary()}")
+        self.exercise_number += 1
+        return blocks.exercise_html(ex, self.exercise_number, result, self.lang)
 
     def inline_format(self, src, language, class_name, md):
         try:

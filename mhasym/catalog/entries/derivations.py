@@ -290,7 +290,7 @@ register(Derivation(
          "dW^V_i = X_kv^T dV_i; dX_q and dX_kv add over heads (and over the key and value paths). In "
          "self-attention X_q = X_kv = X, and the whole gradient of X is dX_q + dX_kv. "
          "mhasym.numeric.multi_head_attention_backward runs these formulas.",
-         "dW^O = Concat(heads)^T dO；第 i 个头得到 dO (W^O_i)^T；dW^Q_i = X^T dQ_i，dW^K_i = X_kv^T dK_i，"
+         "dW^O = Concat(heads)^T dO；第 i 个头得到 dO (W^O_i)^T；dW^Q_i = X_q^T dQ_i，dW^K_i = X_kv^T dK_i，"
          "dW^V_i = X_kv^T dV_i；dX_q 与 dX_kv 对各头求和（X_kv 还要加上键与值两条路径）。"
          "在自注意力中 X_q = X_kv = X，X 的完整梯度是 dX_q + dX_kv。"
          "mhasym.numeric.multi_head_attention_backward 运行的就是这些公式。"),
