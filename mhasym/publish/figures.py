@@ -211,17 +211,18 @@ def positional_encoding(lang: str = "en", positions: int = 40, d_model: int = 32
     return _svg(width, height, body, "positional encoding heatmap")
 
 
-def attention_weights(lang: str = "en", weights=None, n: int = 5, m: int = 7, heads: int = 2, d_k: int = 4) -> str:
+def attention_weights(lang: str = "en", weights=None, n: int = 5, m: int = 7, heads: int = 2, d_k: int = 4,
+                      masked: bool = False) -> str:
     """Attention weights of each head as heatmaps with their values; masked keys are grey.
 
     ``weights`` is a list of (n, m) matrices, one per head; without it, random queries and keys
-    (fixed seed) under a bottom-right causal mask.
+    (fixed seed), under a bottom-right causal mask when ``masked``.
     """
     w = WORDS[lang]
     if weights is None:
         g = np.random.default_rng(SEED)
         q, k = g.normal(size=(heads, n, d_k)), g.normal(size=(heads, m, d_k))
-        mask = numeric.causal_mask(n, m, "bottom-right")
+        mask = numeric.causal_mask(n, m, "bottom-right") if masked else None
         weights = [numeric.scaled_dot_product_attention(q[hd], k[hd], np.eye(m), mask) for hd in range(heads)]
     n, m = weights[0].shape
     cell = 34
@@ -333,6 +334,7 @@ FIGURES = {
     "masks": masks,
     "positional_encoding": positional_encoding,
     "attention_weights": attention_weights,
+    "attention_weights_masked": lambda lang: attention_weights(lang, masked=True),
     "learning_rate": learning_rate,
     "entropy": entropy,
 }

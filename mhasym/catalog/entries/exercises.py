@@ -494,15 +494,16 @@ def _dv_solve():
 
 register(Exercise(
     "ex.derivations.backward", "derivations", "computation",
-    T("One query, two keys with equal scores, so [[A]] = (1/2, 1/2); the upstream gradient of the output is "
-      "dZ = (1, 2). What are dV and dQ?",
-      "一个查询、两个得分相同的键，于是 [[A]] = (1/2, 1/2)；输出的上游梯度是 dZ = (1, 2)。dV 和 dQ 各是多少？"),
+    T("One query q = (1, 0) and two identical keys, both (1, 1), so [[A]] = (1/2, 1/2); the values are (1, 0) and "
+      "(0, 1), and the upstream gradient of the output is dZ = (1, 2). What are dV and dQ?",
+      "一个查询 q = (1, 0)，两个完全相同的键，都是 (1, 1)，于是 [[A]] = (1/2, 1/2)；两个值是 (1, 0) 和 (0, 1)，"
+      "输出的上游梯度是 dZ = (1, 2)。dV 和 dQ 各是多少？"),
     _dv_solve,
     lambda v: (all(_close(a, b) for a, b in zip(v, reference.attention_backward(_QB, _KB, _VB, _DZ))),
                "mhasym.numeric.attention_backward (compiled from the derivation) vs mhasym.reference"),
-    lambda v: Answer(T("dV = A^T dZ: each key's value row gets half of dZ (below). dQ is 0: with equal keys, moving "
-                       "the query changes both scores alike and the weights stay (1/2, 1/2).",
-                       "dV = A^T dZ：每个键的值行得到 dZ 的一半（见下）。dQ 为 0：两个键相同，移动查询会同等地改变两个得分，"
+    lambda v: Answer(T("dV = A^T dZ: each key's value row gets half of dZ (below). dQ is 0: the keys are identical, "
+                       "so moving the query changes both scores alike and the weights stay (1/2, 1/2).",
+                       "dV = A^T dZ：每个键的值行得到 dZ 的一半（见下）。dQ 为 0：两个键完全相同，移动查询会同等地改变两个得分，"
                        "权重仍是 (1/2, 1/2)。"), _matrix(v[2])),
 ))
 

@@ -12,7 +12,7 @@ from mhasym.catalog.checks import (SEED, SIZES, CheckResult, attention_bindings,
 from mhasym.catalog.registry import register
 from mhasym.catalog.text import Text
 from mhasym.model import attention, notation
-from mhasym.model.expressions import Group, Relation, Softmax, Space
+from mhasym.model.expressions import Aligned, Group, Relation, Softmax, Space
 from mhasym.printing.numpy_printer import compile_function
 from mhasym.catalog.entries.sources import PAPER, cite as _text
 
@@ -20,6 +20,114 @@ from mhasym.catalog.entries.sources import PAPER, cite as _text
 def _numeric_sizes(*names):
     return {k: SIZES[k] for k in names}
 
+
+
+def _projections():
+    s = attention.Sizes.of()
+    X, X_kv = notation.matrix("X", s.n, s.d_model), notation.matrix("X_kv", s.m, s.d_model)
+    W = {k: notation.matrix(f"W_{k}", s.d_model, s.d_v if k == "V" else s.d_k) for k in "QKV"}
+    Q, K, V = s.qkv()
+    return Aligned(Relation(Q, attention.MatMul(X, W["Q"])), Relation(K, attention.MatMul(X_kv, W["K"])),
+                   Relation(V, attention.MatMul(X_kv, W["V"])))
+
+
+def _check_projections(f, expr, sizes=None):
+    """Each line, compiled, vs the NumPy product of the same random arrays; each line must define Q, K, V in order."""
+    from mhasym.catalog.checks import Inputs, run_formula
+
+    sizes = dict(sizes or SIZES)
+    x = attention_inputs(sizes)
+    # one head's matrices; another head's (an index put on W) are other arrays
+    inputs = Inputs({"X": [x["x_q"]], "X_kv": [x["x_kv"]],
+                     **{f"W_{k}": (lambda i, w=x[f"w_{k.lower()}"]: [w[0] if i is None else w[1]]) for k in "QKV"}})
+    wants = [x["x_q"] @ x["w_q"][0], x["x_kv"] @ x["w_k"][0], x["x_kv"] @ x["w_v"][0]]
+    what = "each line, compiled, vs the NumPy products X W^Q, X_kv W^K, X_kv W^V"
+    try:
+        lines = list(expr.args)
+        names = [getattr(r.lhs, "key", None) if getattr(r.lhs, "index", 0) is None else r.lhs for r in lines]
+        if names != ["Q", "K", "V"]:
+            raise ValueError(f"the lines define {names}, not Q, K, V")
+        got = [run_formula(f, r.rhs, sizes, inputs, defines=False)[0] for r in lines]
+    except Exception as exc:  # noqa: BLE001
+        return failed(f.id, "numeric", what, sizes, exc, SEED)
+    result = None
+    for g, w in zip(got, wants):
+        result = compare_arrays(f.id, what, g, w, {k: sizes[k] for k in ("n", "m", "d_model", "d_k", "d_v")}, SEED)
+        if not result.passed:
+            return result
+    return result
+
+
+register(
+    "attention.projections", "attention",
+    Text("Where queries, keys and values come from", "查询、键和值从哪里来"),
+    Text("Each row of X (n × [[d_model]]) is a token that asks; each row of [[X_kv]] (m × [[d_model]]) a token that "
+         "is looked at. One head multiplies them by its projection matrices: [[W_Q]] and [[W_K]] are [[d_model]] × "
+         "[[d_k]], [[W_V]] is [[d_model]] × [[d_v]], so Q is n × [[d_k]], K is m × [[d_k]] and V is m × [[d_v]]. In "
+         "self-attention [[X_kv]] = X (and m = n). On the next page every head i has its own [[W_Q:i]], [[W_K:i]], "
+         "[[W_V:i]].",
+         "X（n × [[d_model]]）的每一行是一个发问的词元；[[X_kv]]（m × [[d_model]]）的每一行是一个被查看的词元。"
+         "一个头把它们乘以自己的投影矩阵：[[W_Q]] 和 [[W_K]] 是 [[d_model]] × [[d_k]]，[[W_V]] 是 [[d_model]] × [[d_v]]，"
+         "于是 Q 是 n × [[d_k]]，K 是 m × [[d_k]]，V 是 m × [[d_v]]。在自注意力中 [[X_kv]] = X（且 m = n）。"
+         "下一页中每个头 i 都有自己的 [[W_Q:i]]、[[W_K:i]]、[[W_V:i]]。"),
+    _projections, _check_projections,
+)
+
+_EXAMPLE = {"Q": [[1, 0], [1, 1]], "K": [[1, 0], [0, 1], [-1, 1]], "V": [[1, 0], [0, 1], [1, 1]]}
+
+
+def _example():
+    from mhasym.catalog import proofs
+
+    Q, K, V = (notation.matrix(k, len(v), len(v[0])) for k, v in _EXAMPLE.items())
+    A = notation.matrix("A", 2, 3)
+    given = {x: sp.ImmutableMatrix(_EXAMPLE[x.key]) for x in (Q, K, V)}
+    weights = Softmax(attention.Scaled(attention.MatMul(Q, attention.Transpose(K)), sp.sqrt(2)))
+    a = proofs.explicit(weights, given)
+    out = a * given[V]
+    rounded = lambda m: sp.ImmutableMatrix(m.applyfunc(lambda v: sp.Float(round(float(v), 3), 4)))  # noqa: E731
+    return Aligned(*(Relation(x, given[x]) for x in (Q, K, V)), Relation(A, weights), Relation(A, rounded(a)),
+                   Relation(attention.MatMul(A, V), rounded(out)))
+
+
+def _check_example(f, expr, sizes=None):
+    """Q, K, V from the first three lines; the weights of line 4 written out exactly, vs the numbers of line 5
+    (to 5e-4, they are rounded) and vs reference.attention_weights; A V vs line 6 and the reference's output."""
+    from mhasym.catalog import proofs
+
+    what = "the weights and the output computed from the lines shown vs their numbers and vs the reference"
+    try:
+        lines = list(expr.args)
+        given = {r.lhs: r.rhs for r in lines[:3]}
+        if [getattr(x, "key", None) for x in given] != ["Q", "K", "V"]:
+            raise ValueError("the first three lines must give Q, K and V")
+        a = np.array(proofs.explicit(lines[3].rhs, given).evalf(), dtype=float)
+        shown_a = np.array(lines[4].rhs.evalf(), dtype=float)
+        out = a @ np.array(given[lines[5].lhs.args[1]], dtype=float)
+        shown_out = np.array(lines[5].rhs.evalf(), dtype=float)
+        q, k, v = (np.array(given[x], dtype=float) for x in given)
+        want_a, want_out = reference.attention_weights(q, k), reference.scaled_dot_product_attention(q, k, v)
+        if lines[3].lhs != lines[4].lhs or lines[5].lhs.args[0] != lines[3].lhs:
+            raise ValueError("lines 4 to 6 must be about the same A")
+    except Exception as exc:  # noqa: BLE001
+        return failed(f.id, "numeric", what, {}, exc)
+    errors = [float(np.abs(a - want_a).max()), float(np.abs(out - want_out).max()),
+              float(np.abs(shown_a - a).max()), float(np.abs(shown_out - out).max())]
+    ok = a.shape == want_a.shape and out.shape == want_out.shape and max(errors[:2]) < 1e-12 and max(errors[2:]) <= 5e-4
+    return CheckResult(f.id, "numeric", what, bool(ok), {"n": 2, "m": 3, "d_k": 2, "d_v": 2}, None, max(errors[:2]),
+                       1e-12, detail="the numbers shown are rounded to 3 decimals")
+
+
+register(
+    "attention.example", "attention",
+    Text("A worked example: two queries, three keys", "一个算例：两个查询、三个键"),
+    Text("n = 2 queries, m = 3 keys, [[d_k]] = [[d_v]] = 2. Each score is a dot product of a row of Q with a row of "
+         "K, divided by [[sqrt:d_k]]; each row of weights is the softmax of its scores; the output rows are these "
+         "weighted averages of the rows of V. The numbers are computed by mhasym from the lines above them.",
+         "n = 2 个查询，m = 3 个键，[[d_k]] = [[d_v]] = 2。每个得分是 Q 的一行与 K 的一行的点积，再除以 [[sqrt:d_k]]；"
+         "每一行权重是该行得分的 softmax；输出的每一行是 V 各行按这些权重的加权平均。这些数由 mhasym 根据上面几行算出。"),
+    _example, _check_example,
+)
 
 
 def _sdpa(masked: bool):

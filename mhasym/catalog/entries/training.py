@@ -85,11 +85,12 @@ register(
           "[[E]] ([[vocab]] × [[d_model]]), the same matrix as the embedding layers (Section 3.4), and a softmax over each "
           "row gives the probabilities of the next token: [[Y_hat]] is n × [[vocab]], one row per position (the hat marks "
           "predicted probabilities; [[Y_hat]] is a different matrix from the decoder input Y: it is computed from Y, and its "
-          "row t predicts the token y_t that Y holds at row t + 1). The embedding layers multiply their rows by "
+          "row t predicts the token y_t, which Y holds at row t + 1 for t < n; the last row predicts the token after "
+          "the input, e.g. the end of the sentence). The embedding layers multiply their rows by "
           "[[sqrt:d_model]].",
           "解码器最后的输出 H（每个位置一行）乘以嵌入矩阵 [[E]]（[[vocab]] × [[d_model]]）的转置，这与嵌入层共用同一个矩阵（第 3.4 节）；"
           "再对每一行做 softmax，得到下一个词元的概率：[[Y_hat]] 是 n × [[vocab]] 矩阵，每个位置一行（帽子表示预测的概率，"
-          "[[Y_hat]] 不是解码器的输入 Y：它由 Y 计算得到，其第 t 行预测的词元 y_t 正是 Y 第 t + 1 行所含的词元）。嵌入层会把取出的行乘以 [[sqrt:d_model]]。", PAPER),
+          "[[Y_hat]] 不是解码器的输入 Y：它由 Y 计算得到，其第 t 行预测词元 y_t；当 t < n 时，y_t 正是 Y 第 t + 1 行所含的词元，最后一行预测的是输入之后的词元，例如句子结束符）。嵌入层会把取出的行乘以 [[sqrt:d_model]]。", PAPER),
     _output, _check_output,
 )
 
