@@ -15,13 +15,36 @@ OUT = Path(__file__).resolve().parents[1] / "docs" / "notebooks"
 USING = [
     ("md", "# Using mhasym from Python",
      "# 在 Python 中使用 mhasym"),
-    ("md", "Catalog entries and the package's objects display as math in Jupyter. A formula by id:",
-     "目录中的公式和包里的对象在 Jupyter 中直接显示为数学公式。按编号取一个公式："),
-    ("code", 'import mhasym\nmhasym.formula("seed.concat_2")', None),
-    ("md", "Its title in both languages; `f.latex` is the TeX that the site renders and `mhasym show` prints:",
-     "它的中英文标题；`f.latex` 就是网站渲染、`mhasym show` 输出的 TeX："),
-    ("code", 'f = mhasym.formula("seed.concat_2")\nprint(f.title.en, "/", f.title.zh)\nprint(len(f.latex), "characters of TeX")',
-     None),
+    ("md", "**A question to answer with the package:** multi-head attention gives each of h heads its own "
+           "projections. Does splitting one big head into h heads of width d_model / h cost more parameters? "
+           "Guess first, then let mhasym count.",
+     "**用这个包来回答一个问题：**多头注意力给 h 个头中的每一个都配了自己的投影矩阵。把一个大头拆成 h 个宽度为 "
+     "d_model / h 的头，参数会变多吗？先猜一猜，再让 mhasym 来数。"),
+    ("md", "The parameter count of one attention block, as a formula from the catalog (it displays as math):",
+     "目录中一个注意力块的参数量公式（在 Jupyter 中直接显示为数学公式）："),
+    ("code", 'import mhasym\nmhasym.formula("cost.attention_params")', None),
+    ("md", "Put in the sizes: the base model's d_model = 512 with 8 heads of 64, and one head of 512:",
+     "代入尺寸：基础模型的 d_model = 512，8 个 64 维的头，以及 1 个 512 维的头："),
+    ("code", "from mhasym.model import notation\nfrom mhasym.model.cost import attention_parameters\n\n"
+             "def block(h, d_model=512):\n    d = d_model // h\n"
+             '    sizes = {notation.dim("d_model"): d_model, notation.dim("h"): h, notation.dim("d_k"): d, notation.dim("d_v"): d}\n'
+             "    return int(attention_parameters().xreplace(sizes))\n\n"
+             'print("8 heads:", block(8), " 1 head:", block(1))',
+     "from mhasym.model import notation\nfrom mhasym.model.cost import attention_parameters\n\n"
+     "def block(h, d_model=512):\n    d = d_model // h\n"
+     '    sizes = {notation.dim("d_model"): d_model, notation.dim("h"): h, notation.dim("d_k"): d, notation.dim("d_v"): d}\n'
+     "    return int(attention_parameters().xreplace(sizes))\n\n"
+     'print("8 个头：", block(8), " 1 个头：", block(1))'),
+    ("md", "The same: the h heads share out the columns of one big projection. The formula's check counted the "
+           "entries of real weight arrays:",
+     "一样多：h 个头只是把一个大投影的列分开了。这个公式的验证数过真实权重数组的元素个数："),
+    ("code", 'print(mhasym.formula("cost.attention_params").check().summary())',
+     'r = mhasym.formula("cost.attention_params").check()\nprint("验证通过：", r.passed, "；比较的尺寸：", r.sizes)'),
+    ("md", "## What else the package does", "## 这个包还能做什么"),
+    ("md", "A formula by id, its title in both languages, and the TeX that the site renders and `mhasym show` prints:",
+     "按编号取一个公式，它的中英文标题，以及网站渲染、`mhasym show` 输出的 TeX："),
+    ("code", 'f = mhasym.formula("seed.concat_2")\nprint(f.title.en, "/", f.title.zh)\nf',
+     'f = mhasym.formula("seed.concat_2")\nprint(f.title.zh)\nf'),
     ("md", "The head outputs of the lecture notebook are SymPy matrices of entry symbols:",
      "课程笔记中各个头的输出是由元素符号组成的 SymPy 矩阵："),
     ("code", "Z1, Z2 = mhasym.head_outputs(2, 2, 3)\nZ1", None),
@@ -32,43 +55,69 @@ USING = [
      None),
     ("md", "Attention itself is a matrix expression; the package's printer writes it in textbook form:",
      "注意力本身是一个矩阵表达式；包里的打印器把它写成教科书的形式："),
-    ("code", "from IPython.display import Math\nfrom mhasym.model import attention, notation\ns = attention.Sizes.of()\n"
+    ("code", "from IPython.display import Math\nfrom mhasym.model import attention\ns = attention.Sizes.of()\n"
              'head_i = attention.head(s, notation.scalar("i"))\nMath(mhasym.latex(head_i))', None),
-    ("md", "Every formula has a check; here is what one compared:",
-     "每个公式都有验证；下面是其中一个比较的内容："),
-    ("code", 'print(mhasym.formula("mha.multihead").check().summary())', None),
-    ("md", "Shapes are checked when objects are built; a mistake gives one clear line:",
-     "构造对象时会检查形状；出错时给出一行清楚的说明："),
-    ("code", 'sizes = attention.Sizes.of(n=4, m=6, d_model=24, h=8, d_k=5, d_v=3)\ntry:\n'
-             '    attention.multi_head(sizes, W_O=sizes.matrix("W_O", 20, 24))\nexcept mhasym.MhasymError as error:\n'
-             "    print(error)", None),
+    ("md", "A derivation, every step proven by SymPy:", "一个推导，每一步都由 SymPy 证明："),
+    ("code", 'd = mhasym.derivation("deriv.sdpa_backward")\nprint(d.check().summary())\nd',
+     'd = mhasym.derivation("deriv.sdpa_backward")\nprint("每一步都已证明：", d.check().passed)\nd'),
 ]
 
 NUMBERS = [
     ("md", "# Attention in numbers", "# 用数字看注意力"),
     ("md", "The formula, from the catalog:", "目录中的公式："),
     ("code", 'import numpy as np\nimport mhasym\nfrom mhasym import numeric, reference\nfrom mhasym.publish import figures\n'
-             'mhasym.formula("attention.masked")', None),
-    ("md", "Five new positions attend seven positions (n is not m: the first two are earlier positions "
-           "whose keys are kept), two heads, a causal mask aligned bottom-right. The compiled symbolic "
-           "model and the independent NumPy reference agree:",
-     "五个新位置关注七个位置（n 不等于 m：前两个是保留了键的更早位置），两个头，右下对齐的因果掩码。"
-     "编译后的符号模型与独立的 NumPy 参考实现一致："),
+             'mhasym.formula("attention.sdpa")', None),
+    ("md", "Five positions attend seven positions (n is not m), with two heads. The weights are drawn with "
+           "entries of size 1 / sqrt(d_model), as initialisations do, so that the projected queries and keys "
+           "have entries of about size 1. The compiled symbolic model and the independent NumPy reference agree:",
+     "五个位置关注七个位置（n 不等于 m），两个头。权重矩阵的元素按 1 / sqrt(d_model) 的大小随机生成（与常见的初始化一样），"
+     "这样投影后的查询和键的元素大小约为 1。编译后的符号模型与独立的 NumPy 参考实现一致："),
     ("code", "rng = np.random.default_rng(0)\nn, m, d_model, h, d_k, d_v = 5, 7, 8, 2, 3, 4\n"
              "x_q, x_kv = rng.normal(size=(n, d_model)), rng.normal(size=(m, d_model))\n"
-             "w_q, w_k = rng.normal(size=(h, d_model, d_k)), rng.normal(size=(h, d_model, d_k))\n"
-             "w_v, w_o = rng.normal(size=(h, d_model, d_v)), rng.normal(size=(h * d_v, d_model))\n"
-             'mask = numeric.causal_mask(n, m, "bottom-right")\n'
-             "got = numeric.multi_head_attention(x_q, x_kv, w_q, w_k, w_v, w_o, mask)\n"
-             "want = reference.multi_head_attention(x_q, x_kv, w_q, w_k, w_v, w_o, mask)\n"
-             'print("shape", got.shape, "max difference", np.abs(got - want).max())', None),
-    ("md", "The weights of each head: every row sums to 1 and masked keys get exactly 0.",
-     "每个头的注意力权重：每一行和为 1，被屏蔽的键权重恰好为 0。"),
+             "scale = 1 / np.sqrt(d_model)  # keeps X W^Q and X W^K at entries of about size 1\n"
+             "w_q, w_k = rng.normal(size=(h, d_model, d_k)) * scale, rng.normal(size=(h, d_model, d_k)) * scale\n"
+             "w_v, w_o = rng.normal(size=(h, d_model, d_v)) * scale, rng.normal(size=(h * d_v, d_model)) * scale\n"
+             "got = numeric.multi_head_attention(x_q, x_kv, w_q, w_k, w_v, w_o)\n"
+             "want = reference.multi_head_attention(x_q, x_kv, w_q, w_k, w_v, w_o)\n"
+             'print("shape", got.shape, "max difference", np.abs(got - want).max())',
+     "rng = np.random.default_rng(0)\nn, m, d_model, h, d_k, d_v = 5, 7, 8, 2, 3, 4\n"
+     "x_q, x_kv = rng.normal(size=(n, d_model)), rng.normal(size=(m, d_model))\n"
+     "scale = 1 / np.sqrt(d_model)  # 让 X W^Q 和 X W^K 的元素大小约为 1\n"
+     "w_q, w_k = rng.normal(size=(h, d_model, d_k)) * scale, rng.normal(size=(h, d_model, d_k)) * scale\n"
+     "w_v, w_o = rng.normal(size=(h, d_model, d_v)) * scale, rng.normal(size=(h * d_v, d_model)) * scale\n"
+     "got = numeric.multi_head_attention(x_q, x_kv, w_q, w_k, w_v, w_o)\n"
+     "want = reference.multi_head_attention(x_q, x_kv, w_q, w_k, w_v, w_o)\n"
+     'print("形状", got.shape, "最大差异", np.abs(got - want).max())'),
+    ("md", "The weights of each head: every row sums to 1. With scores of variance about 1, each row spreads its "
+           "weight over several keys, and the two heads spread it differently.",
+     "每个头的注意力权重：每一行和为 1。得分的方差约为 1 时，每一行把权重分给好几个键，两个头的分法也不同。"),
     ("code", "# attention with V = I gives the weight matrix of a head\n"
-             "weights = [numeric.scaled_dot_product_attention(x_q @ w_q[i], x_kv @ w_k[i], np.eye(m), mask)\n"
-             "           for i in range(h)]\n"
-             'print("row sums", [w.sum(axis=1).round(12).tolist() for w in weights])', None),
+             "weights = [numeric.scaled_dot_product_attention(x_q @ w_q[i], x_kv @ w_k[i], np.eye(m)) for i in range(h)]\n"
+             'print("row sums", [w.sum(axis=1).round(12).tolist() for w in weights])\n'
+             'print("largest weight of each row", [w.max(axis=1).round(2).tolist() for w in weights])',
+     "# 取 V = I 时，注意力的输出就是这个头的权重矩阵\n"
+     "weights = [numeric.scaled_dot_product_attention(x_q @ w_q[i], x_kv @ w_k[i], np.eye(m)) for i in range(h)]\n"
+     'print("每行之和", [w.sum(axis=1).round(12).tolist() for w in weights])\n'
+     'print("每行最大的权重", [w.max(axis=1).round(2).tolist() for w in weights])'),
     ("code", "from IPython.display import SVG\nSVG(figures.attention_weights(LANG, weights))", None),
+    ("md", "**Exercise: saturation.** Make the projections larger (multiply W^Q and W^K by a factor) and watch the "
+           "largest weight of each row. The cell below computes it for the factors 1, 3 and 10: the scores grow "
+           "with the square of the factor, and the rows go towards one key each (near one-hot), where the "
+           "gradient of the softmax nearly vanishes. This is what the division by sqrt(d_k) prevents as d_k grows.",
+     "**练习：饱和。**把投影放大（把 W^Q 和 W^K 乘以一个因子），观察每一行最大的权重。下面的单元格对因子 1、3、10 计算它："
+     "得分随因子的平方增长，各行逐渐集中到一个键上（接近 one-hot），此时 softmax 的梯度几乎消失。"
+     "随着 d_k 增大，除以 sqrt(d_k) 防止的正是这种情况。"),
+    ("code", "for factor in (1, 3, 10):\n"
+             "    a = numeric.scaled_dot_product_attention(x_q @ (factor * w_q[0]), x_kv @ (factor * w_k[0]), np.eye(m))\n"
+             '    print("factor", factor, "largest weight of each row", a.max(axis=1).round(2).tolist())',
+     "for factor in (1, 3, 10):\n"
+     "    a = numeric.scaled_dot_product_attention(x_q @ (factor * w_q[0]), x_kv @ (factor * w_k[0]), np.eye(m))\n"
+     '    print("因子", factor, "每行最大的权重", a.max(axis=1).round(2).tolist())'),
+    ("md", "With a causal mask aligned bottom-right (see the masks page), masked keys get exactly 0:",
+     "使用右下对齐的因果掩码（见掩码一页）时，被屏蔽的键权重恰好为 0："),
+    ("code", 'mask = numeric.causal_mask(n, m, "bottom-right")\n'
+             "masked = [numeric.scaled_dot_product_attention(x_q @ w_q[i], x_kv @ w_k[i], np.eye(m), mask) for i in range(h)]\n"
+             "SVG(figures.attention_weights(LANG, masked))", None),
     ("md", "The positional encoding that is added to the embeddings:", "加到词嵌入上的位置编码："),
     ("code", "SVG(figures.positional_encoding(LANG))", None),
 ]
@@ -82,7 +131,7 @@ def build(cells, lang):
         if kind == "md":
             out.append(new_markdown_cell(en if lang == "en" else zh))
         else:
-            out.append(new_code_cell(en))
+            out.append(new_code_cell(en if lang == "en" or zh is None else zh))
     if any("LANG" in c[1] for c in cells if c[0] == "code"):
         out.insert(1, new_code_cell(f'LANG = "{lang}"  # language of the figures'))
     nb.cells = out
