@@ -341,5 +341,7 @@ FIGURES = {
 
 
 def all_figures(lang: str) -> dict:
-    """``{name: svg}`` for every figure, in one language."""
-    return {name: draw(lang) for name, draw in FIGURES.items()}
+    """``{name: svg}`` for every figure, in one language: these and :mod:`mhasym.publish.teaching_figures`."""
+    from mhasym.publish import teaching_figures
+
+    return {name: draw(lang) for name, draw in {**FIGURES, **teaching_figures.FIGURES}.items()}
