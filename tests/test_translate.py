@@ -2,9 +2,6 @@
 catalog today has Chinese with no English words left, and the rules read texts with other numbers, sizes
 and ids in the same way."""
 
-import multiprocessing
-from concurrent.futures import ProcessPoolExecutor
-
 import pytest
 
 import mhasym
@@ -14,8 +11,11 @@ from mhasym.publish.translate import RULES, english_words, sizes_to_chinese, to_
 
 
 def derivation_texts(did: str) -> list:
-    """How each step of derivation ``did`` was proven, and what its numbers were compared with."""
-    result = mhasym.derivation(did).check()
+    """How each step of derivation ``did`` was proven, and what its numbers were compared with (the proofs
+    are run once per process: tests/test_derivations.py has usually run them already)."""
+    from mhasym.catalog.derivation import cached_check
+
+    result = cached_check(mhasym.derivation(did))
     return [s.how for s in result.steps] + [what for ok, what in result.numbers]
 
 
@@ -23,13 +23,10 @@ def derivation_texts(did: str) -> list:
 def catalog_texts():
     """Every English text that a check, a proof or a comparison with numbers writes: what each formula's
     check compared and found (the wrong versions of the "Common mistakes" page among them), how each step
-    of a derivation was proven, what a derivation's numbers and each exercise were compared with.
-
-    The proofs take most of the time (one derivation alone several seconds): two worker processes run
-    them while this one checks the formulas."""
+    of a derivation was proven, what a derivation's numbers and each exercise were compared with."""
     texts = set()
-    pool = ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("fork"))
-    proofs = [pool.submit(derivation_texts, d.id) for d in mhasym.derivations()]
+    for d in mhasym.derivations():
+        texts.update(derivation_texts(d.id))
     for f in mhasym.formulas():
         r = f.check()
         texts.update((r.compared, r.detail))
@@ -39,9 +36,6 @@ def catalog_texts():
         texts.update((r.compared, r.detail))
     for e in exercises():
         texts.add(e.check().compared)
-    with pool:
-        for proof in proofs:
-            texts.update(proof.result())
     texts.discard("")
     assert mistakes and any(t.startswith("the wrong version, run through the check of ") for t in texts)
     return sorted(texts)

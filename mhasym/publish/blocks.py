@@ -15,7 +15,7 @@ import html
 
 from mhasym.catalog import registry as catalog
 from mhasym.model import notation
-from mhasym.publish.words import WORDS, badge, facts, kind_name, mutant_words
+from mhasym.publish.words import WORDS, badge, facts, kind_name, mutant_words, said
 
 
 def math(tex: str, display: bool) -> str:
@@ -26,7 +26,7 @@ def math(tex: str, display: bool) -> str:
 def check_html(result, lang: str, wrong: bool = False) -> str:
     """A check result as the folded mark under its formula: the kill count on the mark, the facts inside."""
     words = WORDS[lang]
-    parts = [f"<b>{kind_name(result, lang)}</b>: {html.escape(result.compared)}"]
+    parts = [f"<b>{kind_name(result, lang)}</b>: {html.escape(said(result.compared, lang))}"]
     parts += [html.escape(p) for p in facts(result, lang, mutants=wrong)]
     mark = f"✗ {words['rejected']}" if wrong else f"✓ {words['checked']}"
     if result.mutants is not None and not wrong:
@@ -77,13 +77,13 @@ def derivation_html(d, result, scores, lang: str, figure: str = "") -> str:
                 s = scores[k - 1]
                 symbol += " · " + html.escape(mutant_words(lang, s.killed, s.built, len(s.equivalent)))
             mark = (f'<details class="mhasym-check"><summary>{symbol}</summary>'
-                    f'<p>{html.escape(proof.how or proof.error)}</p></details>')
+                    f'<p>{html.escape(said(proof.how or proof.error, lang))}</p></details>')
         rows.append(f'<li class="mhasym-step" value="{k}"><div class="mhasym-display" data-search-exclude>'
                     f'{math(tex, True)}</div><p class="mhasym-why"><b>{words["because"]}:</b> '
                     f'{text_html(step.why[lang])}</p>{mark}</li>')
     numbers = ""
     if result is not None and result.numbers:
-        numbers = "".join(f'<p class="mhasym-numbers">{"✓" if ok else "✗"} {words["numbers"]}: {html.escape(what)}</p>'
+        numbers = "".join(f'<p class="mhasym-numbers">{"✓" if ok else "✗"} {words["numbers"]}: {html.escape(said(what, lang))}</p>'
                           for ok, what in result.numbers)
     whole = derivation_tex(d)
     return (
@@ -107,7 +107,7 @@ def exercise_html(ex, number: int, result, lang: str) -> str:
     mark = ""
     if result is not None:
         symbol = "✓ " + words["checked"] if result.passed else "✗ " + words["rejected"]
-        mark = f'<p class="mhasym-answer-check">{symbol}: {html.escape(result.compared)}</p>'
+        mark = f'<p class="mhasym-answer-check">{symbol}: {html.escape(said(result.compared, lang))}</p>'
     return (f'<div class="mhasym-exercise" id="{ex.id}" data-exercise-id="{ex.id}">'
             f'<p><b>{words["exercise"]} {number}.</b> {text_html(ex.question[lang])}</p>'
             f'<details class="mhasym-answer"><summary>{words["answer"]}</summary>'

@@ -19,7 +19,7 @@ from pathlib import Path
 from mhasym.catalog import registry as catalog
 from mhasym.model import notation
 from mhasym.errors import MhasymError
-from mhasym.publish.words import WORDS, badge, facts, kind_name
+from mhasym.publish.words import WORDS, badge, facts, kind_name, said
 
 STY = "mhasym-notation"
 TEX_INSTALL = ("apt-get install -y --no-install-recommends texlive-latex-base texlive-latex-recommended "
@@ -120,17 +120,17 @@ def _derivations(lang: str, proofs: dict) -> list:
             tex = (r"{} " + step.expr.OPS[step.expr.op] + " " + latex(step.rhs, notation_macros=True)) if d.chained(k) \
                 else latex(step.expr, notation_macros=True)
             body += [rf"\item \mhdisplay{{{tex}}}", rf"\textit{{{escape(w['because'])}:}} {prose(step.why[lang])}\\",
-                     rf"{{\footnotesize\textit{{{_cap(w['proven'])}}} --- {escape(proof.how)}}}"]
+                     rf"{{\footnotesize\textit{{{_cap(w['proven'])}}} --- {escape(said(proof.how, lang))}}}"]
         body.append(r"\end{enumerate}")
         for ok, what in result.numbers:
-            body.append(rf"{{\footnotesize\textit{{{_cap(w['numbers'])}}} --- {escape(what)}}}\par")
+            body.append(rf"{{\footnotesize\textit{{{_cap(w['numbers'])}}} --- {escape(said(what, lang))}}}\par")
         body += [rf"\textbf{{{escape(w['result'])}:}} {prose(d.result[lang])}", ""]
     return body
 
 
 def check_line(result, lang: str) -> str:
     """A check result in LaTeX, under its formula in the notes."""
-    parts = [f"{kind_name(result, lang)}: {escape(result.compared)}"] + [escape(p) for p in facts(result, lang)]
+    parts = [f"{kind_name(result, lang)}: {escape(said(result.compared, lang))}"] + [escape(p) for p in facts(result, lang)]
     return rf"{{\footnotesize\textit{{{_cap(WORDS[lang]['checked'])}}} --- " + "; ".join(parts) + "}"
 
 

@@ -104,7 +104,19 @@ def facts(result, lang: str, mutants: bool = True) -> list:
     """A check result's sizes, seed, max error, detail and (``mutants``) kill count, as plain-text parts."""
     w = WORDS[lang]
 
+    from dataclasses import replace
+
+    from mhasym.publish.translate import translate
+
     def killed(k, built, same):
         return mutant_words(lang, k, built, same, mistake=result.kind == "caught")
 
-    return result.parts(w["seed"], w["max_error"], killed if mutants else None)
+    told = replace(result, detail=translate(result.detail, lang)) if result.detail else result
+    return told.parts(w["seed"], w["max_error"], killed if mutants else None)
+
+
+def said(text: str, lang: str) -> str:
+    """What a check compared or how a step was proven, in the page's language (:mod:`mhasym.publish.translate`)."""
+    from mhasym.publish.translate import translate
+
+    return translate(text, lang) if text else text
