@@ -18,7 +18,7 @@ USING = [
     ("md", "**A question to answer with the package:** multi-head attention gives each of h heads its own "
            "projections. Does splitting one big head into h heads of width d_model / h cost more parameters? "
            "Guess first, then let mhasym count.",
-     "**用这个包来回答一个问题：**多头注意力给 h 个头中的每一个都配了自己的投影矩阵。把一个大头拆成 h 个宽度为 "
+     "**用这个包来回答一个问题**：多头注意力给 h 个头中的每一个都配了自己的投影矩阵。把一个大头拆成 h 个宽度为 "
      "d_model / h 的头，参数会变多吗？先猜一猜，再让 mhasym 来数。"),
     ("md", "The parameter count of one attention block, as a formula from the catalog (it displays as math):",
      "目录中一个注意力块的参数量公式（在 Jupyter 中直接显示为数学公式）："),
@@ -104,7 +104,7 @@ NUMBERS = [
            "largest weight of each row. The cell below computes it for the factors 1, 3 and 10: the scores grow "
            "with the square of the factor, and the rows go towards one key each (near one-hot), where the "
            "gradient of the softmax nearly vanishes. This is what the division by sqrt(d_k) prevents as d_k grows.",
-     "**练习：饱和。**把投影放大（把 W^Q 和 W^K 乘以一个因子），观察每一行最大的权重。下面的单元格对因子 1、3、10 计算它："
+     "**练习：饱和**。把投影放大（把 W^Q 和 W^K 乘以一个因子），观察每一行最大的权重。下面的单元格对因子 1、3、10 计算它："
      "得分随因子的平方增长，各行逐渐集中到一个键上（接近 one-hot），此时 softmax 的梯度几乎消失。"
      "随着 d_k 增大，除以 sqrt(d_k) 防止的正是这种情况。"),
     ("code", "for factor in (1, 3, 10):\n"

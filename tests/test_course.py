@@ -30,7 +30,7 @@ def test_pages_come_in_the_order_that_defines_before_use():
 @pytest.mark.parametrize("name", COURSE)
 @pytest.mark.parametrize("lang,goal,before,remember", [
     ("en", '!!! abstract "On this page"', "**Before this page:**", "## What to remember"),
-    ("zh", '!!! abstract "本页内容"', "**预备知识：**", "## 要点"),
+    ("zh", '!!! abstract "本页内容"', "**预备知识**：", "## 要点"),
 ])
 def test_each_page_opens_with_goals_and_ends_with_what_to_remember(name, lang, goal, before, remember):
     text = page(name, lang)

@@ -263,15 +263,15 @@ def _make():
         Mistake("unbiased_variance", t("LayerNorm with the unbiased variance (divide by d_model − 1)",
                                        "层标准化使用无偏方差（除以 d_model − 1）"),
                 "tr.layer_norm", _layer_norm_row(1, _unbiased), kind="convention",
-                why=t("Ba et al. (2016), which the paper cites for LayerNorm, and PyTorch divide by [[d_model]]; dividing by "
+                why=t("Ba et al. and PyTorch divide by [[d_model]]; dividing by "
                       "[[d_model]] − 1 (torch.std's default) multiplies the normalised term (x_j − mu)/sqrt(sigma^2 + epsilon) "
                       "by a factor close to sqrt(([[d_model]] − 1)/[[d_model]]), a little below 1 (exactly that when "
                       "epsilon = 0), "
                       "before [[gamma]] and [[beta]] are applied.",
-                      "论文为 LayerNorm 引用的 Ba 等（2016）以及 PyTorch 都除以 [[d_model]]；除以 [[d_model]] − 1（torch.std 的默认）"
+                      "Ba 等以及 PyTorch 都除以 [[d_model]]；除以 [[d_model]] − 1（torch.std 的默认）"
                       "会让标准化项 (x_j − mu)/sqrt(sigma^2 + epsilon) 乘以一个接近 sqrt(([[d_model]] − 1)/[[d_model]]) 的因子（略小于 1）"
                       "（epsilon = 0 时恰好如此），这发生在乘 [[gamma]]、加 [[beta]] 之前。"),
-                differs_from=t("Ba et al. (2016), which the paper cites", "论文所引用的 Ba 等（2016）"),
+                differs_from=t("Ba et al. (2016), which the paper cites for LayerNorm", "论文为 LayerNorm 所引用的 Ba 等（2016）"),
                 seen=t("Seen in the Annotated Transformer's LayerNorm (harvardnlp/annotated-transformer, pull request 119).",
                        "见于 Annotated Transformer 的 LayerNorm（harvardnlp/annotated-transformer，pull request 119）。")),
         Mistake("eps_outside_sqrt", t("epsilon outside the square root", "epsilon 放在平方根之外"),

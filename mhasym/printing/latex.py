@@ -222,9 +222,18 @@ class MhaLatexPrinter(LatexPrinter):
         return rf"O\left({self._print(expr.arg)}\right)"
 
     def _print_Piecewise(self, expr):
+        # Conditions as math, in no language: "otherwise" is written as the negation of the one condition
+        # before it (j > i after j <= i), so the formula reads the same on the English and Chinese pages.
         rows = []
-        for value, cond in expr.args:
-            when = r"\text{otherwise}" if cond == True else r"\text{if } " + self._print(cond)  # noqa: E712
+        for k, (value, cond) in enumerate(expr.args):
+            if cond == True and len(expr.args) == 2:  # noqa: E712
+                from sympy import Not
+
+                when = self._print(Not(expr.args[0][1]))
+            elif cond == True:  # noqa: E712
+                when = r"\text{otherwise}"
+            else:
+                when = self._print(cond)
             rows.append(f"{self._print(value)} & {when}")
         return r"\begin{cases} " + r" \\ ".join(rows) + r" \end{cases}"
 
@@ -268,7 +277,14 @@ class MhaLatexPrinter(LatexPrinter):
         return self._power(" + ".join(self._print(a) for a in expr.args), exp)
 
     def _print_Times(self, expr, exp=None):
-        return self._power(" ".join(self.parenthesize(a, PRECEDENCE["Mul"], strict=True) for a in expr.args), exp)
+        # a centred dot between two factors written as words (\mathit{step} \cdot \mathit{warmup}), which side by
+        # side would read as one word
+        parts = [self.parenthesize(a, PRECEDENCE["Mul"], strict=True) for a in expr.args]
+        out = parts[0]
+        for left, right in zip(parts, parts[1:]):
+            words = left.startswith(r"\mathit") and right.startswith(r"\mathit")
+            out += (r" \cdot " if words else " ") + right
+        return self._power(out, exp)
 
     def _print_Power(self, expr, exp=None):
         base, power = expr.args

@@ -26,7 +26,7 @@ def math(tex: str, display: bool) -> str:
 def check_html(result, lang: str, wrong: bool = False) -> str:
     """A check result as the folded mark under its formula: the kill count on the mark, the facts inside."""
     words = WORDS[lang]
-    parts = [f"<b>{kind_name(result, lang)}</b>: {html.escape(said(result.compared, lang))}"]
+    parts = [f"<b>{kind_name(result, lang)}</b>{words['colon']}{html.escape(said(result.compared, lang))}"]
     parts += [html.escape(p) for p in facts(result, lang, mutants=wrong)]
     mark = f"✗ {words['rejected']}" if wrong else f"✓ {words['checked']}"
     if result.mutants is not None and not wrong:
@@ -79,18 +79,18 @@ def derivation_html(d, result, scores, lang: str, figure: str = "") -> str:
             mark = (f'<details class="mhasym-check"><summary>{symbol}</summary>'
                     f'<p>{html.escape(said(proof.how or proof.error, lang))}</p></details>')
         rows.append(f'<li class="mhasym-step" value="{k}"><div class="mhasym-display" data-search-exclude>'
-                    f'{math(tex, True)}</div><p class="mhasym-why"><b>{words["because"]}:</b> '
+                    f'{math(tex, True)}</div><p class="mhasym-why"><b>{words["because"]}{words["colon"]}</b>'
                     f'{text_html(step.why[lang])}</p>{mark}</li>')
     numbers = ""
     if result is not None and result.numbers:
-        numbers = "".join(f'<p class="mhasym-numbers">{"✓" if ok else "✗"} {words["numbers"]}: {html.escape(said(what, lang))}</p>'
+        numbers = "".join(f'<p class="mhasym-numbers">{"✓" if ok else "✗"} {words["numbers"]}{words["colon"]}{html.escape(said(what, lang))}</p>'
                           for ok, what in result.numbers)
     whole = derivation_tex(d)
     return (
         f'<div class="mhasym-derivation" id="{d.id}" data-derivation-id="{d.id}">'
-        f'<p class="mhasym-setting"><b>{words["setting"]}:</b> {text_html(d.setting[lang])}</p>'
+        f'<p class="mhasym-setting"><b>{words["setting"]}{words["colon"]}</b>{text_html(d.setting[lang])}</p>'
         f'<ol class="mhasym-steps">{"".join(rows)}</ol>{numbers}'
-        f'<p class="mhasym-result"><b>{words["result"]}:</b> {text_html(d.result[lang])}</p>{figure}'
+        f'<p class="mhasym-result"><b>{words["result"]}{words["colon"]}</b>{text_html(d.result[lang])}</p>{figure}'
         f'<div class="mhasym-meta"><code class="mhasym-id">{d.id}</code> '
         f'<button class="mhasym-copy md-button" type="button" data-tex="{html.escape(whole, quote=True)}" '
         f'data-copied="{words["copied"]}">{words["copy"]}</button></div></div>'
@@ -107,7 +107,7 @@ def exercise_html(ex, number: int, result, lang: str) -> str:
     mark = ""
     if result is not None:
         symbol = "✓ " + words["checked"] if result.passed else "✗ " + words["rejected"]
-        mark = f'<p class="mhasym-answer-check">{symbol}: {html.escape(said(result.compared, lang))}</p>'
+        mark = f'<p class="mhasym-answer-check">{symbol}{words["colon"]}{html.escape(said(result.compared, lang))}</p>'
     return (f'<div class="mhasym-exercise" id="{ex.id}" data-exercise-id="{ex.id}">'
             f'<p><b>{words["exercise"]} {number}.</b> {text_html(ex.question[lang])}</p>'
             f'<details class="mhasym-answer"><summary>{words["answer"]}</summary>'
@@ -166,7 +166,7 @@ def checks_table(results: dict, lang: str) -> str:
         for f in entries:
             name = kind_name(results[f.id], lang)
             kinds[name] = kinds.get(name, 0) + 1
-        kind_text = ", ".join(f"{k} {v}" for k, v in kinds.items())
+        kind_text = ("，" if lang == "zh" else ", ").join(f"{k} {v}" for k, v in kinds.items())
         counts = [results[f.id].mutants for f in entries if results[f.id].mutants and results[f.id].kind != "caught"]
         if counts:
             kind_text += "; " + mutant_words(lang, *(sum(c[k] for c in counts) for k in range(3)))

@@ -35,7 +35,7 @@ WORDS = {
         # derivations
         "setting": "Setting", "because": "why", "proven": "proven", "not_proven": "not proven",
         "numbers": "numbers", "result": "Result", "derivations": "Derivations", "step": "step",
-        "exercise": "Exercise", "answer": "Answer (computed by mhasym)",
+        "exercise": "Exercise", "answer": "Answer (computed by mhasym)", "colon": ": ",
         "term_en": "English", "term_zh": "中文", "first_page": "first met on", "glossary": "Glossary",
         "entropy_title": "Entropy of softmax rows of random scores", "entropy_y": "mean entropy of a row (nats)",
         "scaled": "scores divided by sqrt(d_k)", "unscaled": "scores not divided", "uniform": "uniform weights, log m",
@@ -59,7 +59,7 @@ WORDS = {
            "blocked": "屏蔽（负无穷）", "weights": "注意力权重，头", "probabilities": "输出概率",
         "setting": "设定", "because": "理由", "proven": "已证明", "not_proven": "未能证明",
         "numbers": "数值", "result": "结论", "derivations": "推导", "step": "第几步",
-        "exercise": "练习", "answer": "答案（由 mhasym 计算）",
+        "exercise": "练习", "answer": "答案（由 mhasym 计算）", "colon": "：",
         "term_en": "English", "term_zh": "中文", "first_page": "首次出现", "glossary": "术语表",
         "entropy_title": "随机得分的 softmax 各行的熵", "entropy_y": "每行的平均熵（nat）",
         "scaled": "得分除以 √d_k", "unscaled": "得分不缩放", "uniform": "均匀权重，log m",

@@ -33,7 +33,10 @@ def _entry(mistake):
         right = formula(mistake.right).title
         if mistake.kind == "convention":
             source = mistake.differs_from
-            lead = Text(f"Differs from {source.en}. ", f"与{source.zh}不同的约定。")
+            # a space between Chinese and a name in Latin letters, none between Chinese characters
+            before = " " if source.zh[:1].isascii() else ""
+            after = " " if source.zh[-1:].isascii() else ""
+            lead = Text(f"Differs from {source.en}. ", f"与{before}{source.zh}{after}不同的约定。")
             tail = Text(f" The formula it differs from: “{right.en}”.", f"对照的公式见“{right.zh}”。")
         else:
             lead = Text("Wrong. ", "错误写法。")
