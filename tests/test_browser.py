@@ -137,8 +137,8 @@ def test_check_mark_opens_what_was_compared(browser, server):
     assert "reference.scaled_dot_product_attention" in text and "最大误差" in text
 
 
-@pytest.mark.parametrize("query,page", [("多头注意力", "zh/"), ("缩放点积", "zh/"), ("concatenation", ""),
-                                        ("subspace", "")])
+@pytest.mark.parametrize("query,page", [("多头注意力", "zh/"), ("缩放点积", "zh/"), ("参数", "zh/"), ("层标准化", "zh/"),
+                                        ("concatenation", ""), ("subspace", "")])
 def test_search_finds_chinese_and_english_terms_offline(browser, server, query, page):
     context, tab, errors, outside = _open(browser, server.url + page)
     tab.click("label.md-search__icon, .md-search__input")

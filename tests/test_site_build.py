@@ -133,3 +133,16 @@ def test_lecturers_page_offers_pdfs_and_the_latex(built_site):
             names = z.namelist()
         assert f"mhasym-latex-{lang}/formulas/seed.concat_2.tex" in names
         assert f"mhasym-latex-{lang}/mhasym-notation.sty" in names
+
+
+def test_search_index_keeps_glossary_terms_whole_and_leaves_out_notebooks(built_site):
+    from mhasym.catalog.terms import TERMS, words_of
+
+    docs = json.loads((built_site / "search" / "search_index.json").read_text(encoding="utf-8"))["docs"]
+    assert not [d["location"] for d in docs if "notebooks/" in d["location"]]
+    chinese = " ".join(d["title"] + " " + d["text"] for d in docs if d["location"].startswith("zh/"))
+    tokens = set(re.split(r"[\s\u200b]+", re.sub(r"<[^>]+>", " ", chinese)))
+    for term in TERMS:
+        for word in words_of(term, "zh"):
+            if len(word) > 1 and word in chinese.replace("\u200b", ""):
+                assert word in tokens, word  # cut whole by the search's Chinese segmenter

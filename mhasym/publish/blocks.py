@@ -125,8 +125,9 @@ def glossary_table(lang: str) -> str:
     for t in TERMS:
         symbol = math(catalog.inline(t.symbol), False) if t.symbol else "—"
         title = titles[t.page][0 if lang == "en" else 1]
-        rows.append(f"<tr><td>{html.escape(t.en)}</td><td>{html.escape(t.zh)}</td><td data-search-exclude>{symbol}</td>"
-                    f'<td><a href="../{t.page}/">{html.escape(title)}</a></td></tr>')
+        rows.append(f"<tr><td><p>{html.escape(t.en)}</p></td><td><p>{html.escape(t.zh)}</p></td>"
+                    f"<td data-search-exclude>{symbol}</td>"
+                    f'<td><p><a href="../{t.page}/">{html.escape(title)}</a></p></td></tr>')
     return _scroll(f'<table class="mhasym-glossary"><thead><tr><th>{words["term_en"]}</th><th>{words["term_zh"]}</th>'
                    f'<th>{words["symbol"]}</th><th>{words["first_page"]}</th></tr></thead><tbody>{"".join(rows)}</tbody>'
                    f'</table>', words["glossary"])
@@ -145,7 +146,7 @@ def notation_table(lang: str) -> str:
         shape_tex = "" if shape is None else catalog.shape_tex(shape)
         rows.append(f"<tr><td data-search-exclude>{math(catalog.inline(key), False)}</td>"
                     f"<td data-search-exclude>{math(shape_tex, False) if shape_tex else '—'}</td>"
-                    f"<td>{text_html(en if lang == 'en' else zh)}</td></tr>")
+                    f"<td><p>{text_html(en if lang == 'en' else zh)}</p></td></tr>")
     return _scroll(f'<table class="mhasym-notation"><thead><tr><th>{words["symbol"]}</th><th>{words["shape"]}</th>'
                    f'<th>{words["meaning"]}</th></tr></thead><tbody>{"".join(rows)}</tbody></table>', words["notation"])
 

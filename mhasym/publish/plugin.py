@@ -174,6 +174,7 @@ class MhasymPlugin(BasePlugin):
         if not any(isinstance(e, DocstringExtension) for e in config["markdown_extensions"]):
             config["markdown_extensions"].append(DocstringExtension())
         self._section_titles(config)
+        self._search_words()
         root = Path(config.config_file_path).resolve().parent if config.config_file_path else Path.cwd()
         # npm's folder beside mkdocs.yml, or else beside the mhasym package (a checkout of this project)
         candidates = [root / "node_modules", Path(mhasym.__file__).resolve().parents[1] / "node_modules"]
@@ -181,6 +182,20 @@ class MhasymPlugin(BasePlugin):
         if self.katex is None:
             self.katex = KaTeX(self.node_modules)
         return config
+
+    @staticmethod
+    def _search_words():
+        """The glossary's Chinese terms as words of the search index: Material's search cuts Chinese text
+        with jieba, which would cut 多头注意力 into 多头 + 注意力, so that the term typed whole finds nothing."""
+        try:
+            import jieba
+        except ImportError:  # without jieba, Material indexes Chinese unsegmented
+            return
+        from mhasym.catalog.terms import TERMS, words_of
+
+        for term in TERMS:
+            for word in words_of(term, "zh"):
+                jieba.add_word(word, freq=100000)
 
     @staticmethod
     def _section_titles(config):
@@ -407,6 +422,11 @@ class MhasymPlugin(BasePlugin):
             if HAND_MATH.search(el.get_text()):
                 raise PluginError(f"{page.file.src_uri}: math typed by hand in a notebook markdown cell: "
                                   f"{el.get_text().strip()[:60]!r}")
+        # Notebook pages stay out of the search index: Material's search parser loses its place in the HTML
+        # of their code cells, and a query that matches such a page then finds nothing at all (measured:
+        # 多头注意力 found no page while the Chinese notebook was indexed). The prose pages say the same.
+        if page.file.src_uri.endswith(".ipynb"):
+            page.meta["search"] = {**(page.meta.get("search") or {}), "exclude": True}
         try:
             answers = self.katex.render([(tex, display) for _, tex, display in targets])
         except mhasym.MhasymError as exc:
