@@ -600,16 +600,22 @@ register(Derivation(
               "Read the two lines as a 2 × 2 matrix times the pair at pos.",
               "把两行看成一个 2 × 2 矩阵乘以 pos 处的一对值。", _trig_proof),
         _step(lambda: Relation(MatMul(Transpose(_rotation()), _rotation()), sp.ImmutableMatrix(sp.eye(2))),
-              "cos^2 + sin^2 = 1: the matrix is a rotation (by the angle ω δ), and it does not depend on pos.",
-              "cos^2 + sin^2 = 1：这个矩阵是一个旋转（角度为 ω δ），并且与 pos 无关。", _trig_proof),
+              "cos^2 + sin^2 = 1: the matrix is orthogonal, and it does not depend on pos.",
+              "cos^2 + sin^2 = 1：这个矩阵是正交矩阵，并且与 pos 无关。", _trig_proof),
+        _step(lambda: Relation(sp.Determinant(_rotation()), sp.Integer(1)),
+              "Its determinant is cos^2 + sin^2 = 1, so it is a rotation, not a reflection. Since the pair is "
+              "written (sin, cos), it turns by −ω δ: clockwise by the angle ω δ.",
+              "它的行列式为 cos^2 + sin^2 = 1，所以是旋转而不是反射。由于这一对写成 (sin, cos) 的顺序，它转过的角度是 −ω δ，"
+              "即顺时针转过 ω δ。", _trig_proof),
     ],
-    Text("PE(pos + δ) is PE(pos) turned by the angle [[omega]] δ in every pair of columns: a fixed linear map for "
+    Text("PE(pos + δ) is PE(pos) turned clockwise by the angle [[omega]] δ (a rotation by −[[omega]] δ) in every pair "
+         "of columns: a fixed linear map for "
          "each offset δ, the same at every position. This is the paper's reason for the sinusoids: relative "
          "positions are easy to attend to.",
-         "在每一对列上，PE(pos + δ) 是 PE(pos) 旋转角度 [[omega]] δ 的结果：对每个偏移 δ 是一个固定的线性映射，"
+         "在每一对列上，PE(pos + δ) 是 PE(pos) 顺时针旋转角度 [[omega]] δ（即旋转 −[[omega]] δ）的结果：对每个偏移 δ 是一个固定的线性映射，"
          "在所有位置都相同。这正是论文选用正弦函数的理由：模型容易按相对位置进行关注。"),
     sources=PAPER,
-    _named=(4,),
+    _named=(4, 5),
 ))
 
 
