@@ -174,7 +174,9 @@ class MhasymPlugin(BasePlugin):
         if not any(isinstance(e, DocstringExtension) for e in config["markdown_extensions"]):
             config["markdown_extensions"].append(DocstringExtension())
         self._section_titles(config)
-        self._search_words()
+        if self.folder is None:
+            self.folder = tempfile.TemporaryDirectory(prefix="mhasym-site-")
+        self._search_words(self.folder.name)
         root = Path(config.config_file_path).resolve().parent if config.config_file_path else Path.cwd()
         # npm's folder beside mkdocs.yml, or else beside the mhasym package (a checkout of this project)
         candidates = [root / "node_modules", Path(mhasym.__file__).resolve().parents[1] / "node_modules"]
@@ -184,15 +186,18 @@ class MhasymPlugin(BasePlugin):
         return config
 
     @staticmethod
-    def _search_words():
+    def _search_words(cache_folder: str):
         """The glossary's Chinese terms as words of the search index: Material's search cuts Chinese text
-        with jieba, which would cut 多头注意力 into 多头 + 注意力, so that the term typed whole finds nothing."""
+        with jieba, which would cut 多头注意力 into 多头 + 注意力, so that the term typed whole finds nothing.
+        jieba writes its model cache into ``cache_folder`` (the build's own temporary folder)."""
         try:
             import jieba
         except ImportError:  # without jieba, Material indexes Chinese unsegmented
             return
         from mhasym.catalog.terms import TERMS, words_of
 
+        if not jieba.dt.initialized:
+            jieba.dt.tmp_dir = cache_folder
         for term in TERMS:
             for word in words_of(term, "zh"):
                 jieba.add_word(word, freq=100000)
