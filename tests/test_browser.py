@@ -151,3 +151,16 @@ def test_search_finds_chinese_and_english_terms_offline(browser, server, query, 
     assert results > 0
     assert not RAW_TEX.search(snippet_text)
     assert not outside and not errors
+
+
+@pytest.mark.parametrize("rel,width", [("mistakes/#tests-that-only-compare-shapes", 375),
+                                       ("mistakes/#conventions-that-differ-from-the-paper-or-its-sources", 1280),
+                                       ("zh/transformer/#_4", 375)])
+def test_a_link_to_a_section_lands_on_it(browser, server, rel, width):
+    context, page, errors, _ = _open(browser, server.url + rel, width=width)
+    page.wait_for_timeout(300)
+    anchor = rel.split("#")[1]
+    top = page.evaluate(f"() => document.getElementById({anchor!r}).getBoundingClientRect().top")
+    context.close()
+    assert 0 <= top <= 200, f"/{rel} at {width}px: the section's heading is {top:.0f}px from the top"
+    assert not errors

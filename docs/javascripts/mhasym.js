@@ -24,3 +24,19 @@ function fallback(tex, done) {
   try { document.execCommand("copy"); done(); } finally { document.body.removeChild(area); }
 }
 document.addEventListener("click", mhasymCopy);
+
+// Formula blocks below the first screen are laid out when they come into view (content-visibility in
+// mhasym.css), so a page shows sooner. Their height is only an estimate until then, so a link to a
+// section would land in the wrong place: before jumping to a #section, every block is laid out.
+function mhasymJump() {
+  if (!location.hash) return;
+  document.documentElement.classList.add("mhasym-laid-out");
+  const target = document.getElementById(decodeURIComponent(location.hash.slice(1)));
+  if (target) requestAnimationFrame(() => target.scrollIntoView());
+}
+window.addEventListener("hashchange", mhasymJump);
+if (document.readyState === "loading") {
+  document.addEventListener("DOMContentLoaded", mhasymJump);
+} else {
+  mhasymJump();
+}
