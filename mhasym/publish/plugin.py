@@ -432,6 +432,9 @@ class MhasymPlugin(BasePlugin):
         # 多头注意力 found no page while the Chinese notebook was indexed). The prose pages say the same.
         if page.file.src_uri.endswith(".ipynb"):
             page.meta["search"] = {**(page.meta.get("search") or {}), "exclude": True}
+        # Figures load when they come near the screen: the page and its math are ready without waiting for them.
+        for img in soup.find_all("img", src=lambda s: s and "figures/" in s):
+            img["loading"], img["decoding"] = "lazy", "async"
         try:
             answers = self.katex.render([(tex, display) for _, tex, display in targets])
         except mhasym.MhasymError as exc:
