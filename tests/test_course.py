@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 
-import mhasym
 from mhasym.catalog import registry as catalog
 from mhasym.catalog.exercise import exercise, exercises
 from mhasym.catalog.terms import TERMS, words_of

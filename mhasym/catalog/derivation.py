@@ -21,7 +21,6 @@ mhasym.errors.MhasymError: unknown derivation id 'deriv.scalling' (did you mean 
 
 from __future__ import annotations
 
-import difflib
 import importlib
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -221,12 +220,10 @@ def derivations() -> list:
 
 def derivation(id: str) -> Derivation:
     """The derivation ``id``; an unknown id raises a one-line :class:`MhasymError`."""
+    from mhasym.catalog.registry import lookup
+
     importlib.import_module(_MODULE)
-    if not isinstance(id, str) or id not in _DERIVATIONS:
-        close = difflib.get_close_matches(str(id), list(_DERIVATIONS), n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
-        raise MhasymError(f"unknown derivation id {id!r}{hint}")
-    return _DERIVATIONS[id]
+    return lookup(_DERIVATIONS, id, "derivation")
 
 
 __all__ = ["Derivation", "DerivationResult", "Step", "StepResult", "StepScore", "cached_check", "derivation",

@@ -16,7 +16,6 @@ True
 
 from __future__ import annotations
 
-import difflib
 import importlib
 from dataclasses import dataclass
 from functools import cached_property
@@ -84,12 +83,10 @@ def exercises(page: str | None = None) -> list:
 
 
 def exercise(id: str) -> Exercise:
+    from mhasym.catalog.registry import lookup
+
     importlib.import_module(_MODULE)
-    if not isinstance(id, str) or id not in _EXERCISES:
-        close = difflib.get_close_matches(str(id), list(_EXERCISES), n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
-        raise MhasymError(f"unknown exercise id {id!r}{hint}")
-    return _EXERCISES[id]
+    return lookup(_EXERCISES, id, "exercise")
 
 
 __all__ = ["Answer", "Exercise", "exercise", "exercises", "register"]

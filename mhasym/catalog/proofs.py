@@ -431,14 +431,15 @@ def _sum_out(e):
 
 
 def scalar_equal(relation, sizes_list, definitions=(), values=None) -> tuple:
-    """Both sides written out (:func:`written_out`) and compared at each sizes; ``values(sizes)``
-    gives extra substitutions per sizes (masks)."""
+    """Both sides written out (:func:`written_out`) and compared at each sizes; ``definitions`` may be a
+    function of the sizes; ``values(sizes)`` gives extra substitutions per sizes (masks)."""
     count = 0
     for sizes in sizes_list:
+        defs = definitions(sizes) if callable(definitions) else definitions
         for extra in (values(sizes) if values else [{}]):
             count += 1
-            lhs = written_out(relation.lhs, sizes, definitions).xreplace(extra)
-            rhs = written_out(relation.rhs, sizes, definitions).xreplace(extra)
+            lhs = written_out(relation.lhs, sizes, defs).xreplace(extra)
+            rhs = written_out(relation.rhs, sizes, defs).xreplace(extra)
             if not matrices_equal(lhs, rhs):
                 return False, _at(sizes, extra) + ": the two sides differ"
     if sizes_list == [{}] and count == 1:

@@ -139,14 +139,18 @@ def _load() -> dict:
     return _REGISTRY
 
 
+def lookup(table: dict, id, what: str):
+    """``table[id]``; an unknown id raises a one-line :class:`MhasymError` naming the closest known id."""
+    if not isinstance(id, str) or id not in table:
+        close = difflib.get_close_matches(str(id), list(table), n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise MhasymError(f"unknown {what} id {id!r}{hint}")
+    return table[id]
+
+
 def formula(id: str) -> Formula:
     """The catalog entry ``id``; an unknown id raises a one-line :class:`MhasymError`."""
-    entries = _load()
-    if not isinstance(id, str) or id not in entries:
-        close = difflib.get_close_matches(str(id), list(entries), n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
-        raise MhasymError(f"unknown formula id {id!r}{hint}")
-    return entries[id]
+    return lookup(_load(), id, "formula")
 
 
 def formulas(section: str | None = None) -> list:

@@ -108,6 +108,23 @@ class Elided(Displayable, MatrixExpr):
         return [term.xreplace({index: sp.Integer(k)}) for k in range(int(lower), int(upper) + 1)]
 
 
+def _joined(expr, hints: dict, axis: int):
+    """``expr`` (Concat, axis 1, or VStack, axis 0) with its elided runs written out once their bounds are
+    numbers (an empty run dropped), and its blocks joined into one matrix when they are all explicit."""
+    blocks = []
+    for b in expr.args:
+        b = b.doit(**hints) if hints.get("deep", True) else b
+        written = b.blocks() if isinstance(b, Elided) else None
+        if written is not None:
+            blocks += [w.doit(**hints) for w in written]
+        elif not (isinstance(b, Elided) and b.shape[axis] == 0):
+            blocks.append(b)
+    if all(isinstance(b, MatrixBase) for b in blocks):
+        join = sp.Matrix.hstack if axis == 1 else sp.Matrix.vstack
+        return sp.ImmutableMatrix(join(*blocks))
+    return expr.func(*blocks)
+
+
 class Concat(Displayable, MatrixExpr):
     """Horizontal concatenation of blocks with equal row counts."""
 
@@ -132,17 +149,7 @@ class Concat(Displayable, MatrixExpr):
 
     def doit(self, **hints):
         """Elided runs with numeric bounds written out; explicit blocks joined into one matrix."""
-        blocks = []
-        for b in self.args:
-            b = b.doit(**hints) if hints.get("deep", True) else b
-            written = b.blocks() if isinstance(b, Elided) else None
-            if written is not None:
-                blocks += [w.doit(**hints) for w in written]
-            elif not (isinstance(b, Elided) and b.shape[1] == 0):
-                blocks.append(b)
-        if all(isinstance(b, MatrixBase) for b in blocks):
-            return sp.ImmutableMatrix(sp.Matrix.hstack(*blocks))
-        return self.func(*blocks)
+        return _joined(self, hints, axis=1)
 
     @property
     def is_explicit(self) -> bool:
@@ -177,17 +184,7 @@ class VStack(Displayable, MatrixExpr):
 
     def doit(self, **hints):
         """Elided runs with numeric bounds written out; explicit blocks joined into one matrix."""
-        blocks = []
-        for b in self.args:
-            b = b.doit(**hints) if hints.get("deep", True) else b
-            written = b.blocks() if isinstance(b, Elided) else None
-            if written is not None:
-                blocks += [w.doit(**hints) for w in written]
-            elif not (isinstance(b, Elided) and b.shape[0] == 0):
-                blocks.append(b)
-        if all(isinstance(b, MatrixBase) for b in blocks):
-            return sp.ImmutableMatrix(sp.Matrix.vstack(*blocks))
-        return self.func(*blocks)
+        return _joined(self, hints, axis=0)
 
 
 class Grad(Displayable, MatrixExpr):

@@ -15,7 +15,7 @@ from mhasym.catalog.derivation import Derivation, Step, register
 from mhasym.catalog.entries.sources import PAPER
 from mhasym.catalog.text import Text
 from mhasym.model import notation
-from mhasym.model.expressions import (Apply, Call, Concat, Elided, Expect, Frac, Grad, MatMinus, MatSum, Minus, Neg,
+from mhasym.model.expressions import (Apply, Concat, Elided, Expect, Frac, Grad, MatMinus, MatSum, Minus, Neg,
                                       Plus, PosEnc, Power, Relation, RowSum, Scaled, Softmax, Times, Var, VStack)
 
 dim, scalar, matrix = notation.dim, notation.scalar, notation.matrix
@@ -155,12 +155,6 @@ def _sdpa_setting():
 
 SDPA = _sdpa_setting()
 _grad = partial(proofs.gradient_equal, setting=SDPA)
-
-
-def sdpa_backward_steps():
-    """(dV, dA, dS, dQ, dK) as (symbol, expression) pairs: the right sides of the derivation's steps."""
-    d = derivation_steps("deriv.sdpa_backward")
-    return [(s.lhs, s.rhs) for s in d[:5]]
 
 
 def _ds():
@@ -313,7 +307,6 @@ def _wo_block(symbol, env):
     """W^O_k: rows (k - 1) d_v + 1 .. k d_v of W^O."""
     if symbol.key != "W_O" or symbol.index is None:
         return None
-    whole = env[matrix("W_O", symbol.shape[0] * env.sizes["h"], symbol.shape[1])] if False else None
     rows, cols = int(symbol.shape[0]), int(symbol.shape[1])
     full = proofs.explicit(matrix("W_O", rows * env.sizes["h"], cols), env)
     start = (int(symbol.index) - 1) * rows
@@ -369,17 +362,14 @@ def _mask_cases(sizes):
     return out
 
 
-def _row_softmax(e):
-    """A_ij from the matrix definition A = softmax(S + M), computed by the package's softmax on entries."""
+def _row_softmax(e, size):
+    """A_ij from the matrix definition A = softmax(S + M) with m = ``size`` keys, computed by the package's
+    softmax on entries."""
     row, col = (int(x) for x in e.indices)
-    size = int(_MASK_M[0])
     S_ = sp.ImmutableMatrix(1, size, lambda r, c: Si[row, c + 1])
     M_ = sp.ImmutableMatrix(1, size, lambda r, c: Mi[row, c + 1])
     return proofs.explicit(Softmax(matrix("S", 1, size) + matrix("M", 1, size)),
                            {matrix("S", 1, size): S_, matrix("M", 1, size): M_})[0, col - 1]
-
-
-_MASK_M = [0]
 
 
 def _mask_proof(relation):
@@ -387,12 +377,10 @@ def _mask_proof(relation):
     for size in (2, 3):
         cases += [{"m": size, "i": 1, "j": col} for col in range(1, size + 1)]
 
-    def run(sizes):
-        _MASK_M[0] = sizes["m"]
-        return _mask_cases(sizes)
+    def definitions(sizes):
+        return [(lambda e: isinstance(e, sp.Indexed) and e.base == Ai, lambda e: _row_softmax(e, sizes["m"]))]
 
-    return proofs.scalar_equal(relation, cases, [(lambda e: isinstance(e, sp.Indexed) and e.base == Ai, _row_softmax)],
-                               values=run)
+    return proofs.scalar_equal(relation, cases, definitions, values=_mask_cases)
 
 
 def _masked_sum(with_mask):
@@ -617,9 +605,3 @@ register(Derivation(
     sources=PAPER,
     _named=(4, 5),
 ))
-
-
-def derivation_steps(id):
-    from mhasym.catalog.derivation import derivation
-
-    return derivation(id).steps
