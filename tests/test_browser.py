@@ -75,6 +75,11 @@ def test_every_page_as_a_reader_sees_it(browser, server, built_site):
     checked_links, failures = {}, []
     for rel in pages(built_site):
         context, page, errors, outside = _open(browser, server.url + rel)
+        # figures load lazily, when a reader scrolls near them: load them all now, as scrolling would
+        page.evaluate("""() => Promise.all([...document.images].map(img => {
+            img.loading = "eager";
+            return img.complete ? null : new Promise(done => { img.onload = img.onerror = done; });
+        }))""")
         info = page.evaluate(INSPECT)
         context.close()
         where = "/" + rel
