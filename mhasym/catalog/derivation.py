@@ -172,19 +172,32 @@ class Derivation:
         """True when step ``number`` (from 1) continues the previous step (written ``= ...``)."""
         return number > 1 and number not in self._named
 
+    def shown(self, number: int, **settings) -> str:
+        """Step ``number`` (from 1) as TeX on its own: ``lhs = rhs``, or ``{} = rhs`` where it continues the
+        step before."""
+        from mhasym.printing.latex import latex
+
+        step = self.steps[number - 1]
+        lhs = "{}" if self.chained(number) else latex(step.lhs, **settings)
+        return f"{lhs} {step.expr.OPS[step.expr.op]} {latex(step.rhs, **settings)}"
+
+    def aligned(self, **settings) -> str:
+        """The whole chain as one ``aligned`` block: ``lhs &= rhs``, and ``&= rhs`` where a step continues."""
+        from mhasym.printing.latex import latex
+
+        rows = []
+        for k, s in enumerate(self.steps, 1):
+            lhs = "" if self.chained(k) else latex(s.lhs, **settings)
+            rows.append(f"{lhs} &{s.expr.OPS[s.expr.op]} {latex(s.rhs, **settings)}")
+        return r"\begin{aligned} " + r" \\ ".join(rows) + r" \end{aligned}"
+
     def check(self) -> DerivationResult:
         results = tuple(s.check(derivation=self.id, number=k) for k, s in enumerate(self.steps, 1))
         numbers = tuple(self.numbers()) if self.numbers is not None else ()
         return DerivationResult(self.id, results, numbers)
 
     def _repr_latex_(self) -> str:
-        from mhasym.printing.latex import latex
-
-        rows = []
-        for k, s in enumerate(self.steps, 1):
-            lhs = "" if self.chained(k) else latex(s.lhs)
-            rows.append(f"{lhs} &{s.expr.OPS[s.expr.op]} {latex(s.rhs)}")
-        return r"$\displaystyle \begin{aligned} " + r" \\ ".join(rows) + r" \end{aligned}$"
+        return "$\\displaystyle " + self.aligned() + "$"
 
     def __repr__(self) -> str:
         return f"<Derivation {self.id}: {self.title.en}>"
@@ -206,10 +219,9 @@ _DERIVATIONS: dict = {}
 
 
 def register(derivation: Derivation) -> Derivation:
-    if derivation.id in _DERIVATIONS:
-        raise MhasymError(f"derivation id {derivation.id!r} is registered twice")
-    _DERIVATIONS[derivation.id] = derivation
-    return derivation
+    from mhasym.catalog.registry import add
+
+    return add(_DERIVATIONS, derivation.id, derivation, "derivation")
 
 
 def derivations() -> list:

@@ -23,7 +23,6 @@ from typing import Callable
 
 from mhasym.catalog.checks import CheckResult
 from mhasym.catalog.text import Text
-from mhasym.errors import MhasymError
 
 _MODULE = "mhasym.catalog.entries.exercises"
 
@@ -69,10 +68,9 @@ _EXERCISES: dict = {}
 
 
 def register(ex: Exercise) -> Exercise:
-    if ex.id in _EXERCISES:
-        raise MhasymError(f"exercise id {ex.id!r} is registered twice")
-    _EXERCISES[ex.id] = ex
-    return ex
+    from mhasym.catalog.registry import add
+
+    return add(_EXERCISES, ex.id, ex, "exercise")
 
 
 def exercises(page: str | None = None) -> list:

@@ -125,18 +125,23 @@ _REGISTRY: dict = {}
 
 def register(id: str, section: str, title: Text, description: Text, build, check, right=None) -> Formula:
     """Add an entry; ids are unique. ``check(f, expr, sizes)`` checks ``expr`` as a version of ``f``."""
-    if id in _REGISTRY:
-        raise MhasymError(f"formula id {id!r} is registered twice")
     entry = Formula(id, section, title, description, build, check, right)
     entry.module = sys._getframe(1).f_globals.get("__name__")
-    _REGISTRY[id] = entry
-    return entry
+    return add(_REGISTRY, id, entry, "formula")
 
 
 def _load() -> dict:
     for module in _ENTRY_MODULES:
         importlib.import_module(module)
     return _REGISTRY
+
+
+def add(table: dict, id: str, item, what: str):
+    """``table[id] = item``; an id given twice raises a one-line :class:`MhasymError`."""
+    if id in table:
+        raise MhasymError(f"{what} id {id!r} is registered twice")
+    table[id] = item
+    return item
 
 
 def lookup(table: dict, id, what: str):

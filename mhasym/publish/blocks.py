@@ -63,12 +63,10 @@ def derivation_html(d, result, scores, lang: str, figure: str = "") -> str:
     """A derivation: its setting, each step (display, why, proof mark with the wrong versions its proof
     rejects), comparisons with numbers, its result and a copy button with the whole chain in TeX.
     ``result`` and ``scores`` may be None (a preview without checks)."""
-    from mhasym.publish.notes import derivation_tex
-
     words = WORDS[lang]
     rows = []
     for k, step in enumerate(d.steps, 1):
-        tex = ("{} " + step.expr.OPS[step.expr.op] + " " + step_rhs(step)) if d.chained(k) else step.latex()
+        tex = d.shown(k)
         mark = ""
         if result is not None:
             proof = result.steps[k - 1]
@@ -85,7 +83,7 @@ def derivation_html(d, result, scores, lang: str, figure: str = "") -> str:
     if result is not None and result.numbers:
         numbers = "".join(f'<p class="mhasym-numbers">{"✓" if ok else "✗"} {words["numbers"]}{words["colon"]}{html.escape(said(what, lang))}</p>'
                           for ok, what in result.numbers)
-    whole = derivation_tex(d)
+    whole = d.aligned()
     return (
         f'<div class="mhasym-derivation" id="{d.id}" data-derivation-id="{d.id}">'
         f'<p class="mhasym-setting"><b>{words["setting"]}{words["colon"]}</b>{text_html(d.setting[lang])}</p>'
@@ -131,12 +129,6 @@ def glossary_table(lang: str) -> str:
     return _scroll(f'<table class="mhasym-glossary"><thead><tr><th>{words["term_en"]}</th><th>{words["term_zh"]}</th>'
                    f'<th>{words["symbol"]}</th><th>{words["first_page"]}</th></tr></thead><tbody>{"".join(rows)}</tbody>'
                    f'</table>', words["glossary"])
-
-
-def step_rhs(step) -> str:
-    from mhasym.printing.latex import latex
-
-    return latex(step.rhs)
 
 
 def notation_table(lang: str) -> str:

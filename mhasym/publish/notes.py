@@ -86,28 +86,15 @@ def snippet(f, lang: str) -> str:
             f"{f.latex_with(notation_macros=True)}\n")
 
 
-def derivation_tex(d, **settings) -> str:
-    """A derivation as one ``aligned`` block: ``lhs &= rhs``, and ``&= rhs`` where a step continues the last."""
-    from mhasym.printing.latex import latex
-
-    rows = []
-    for k, step in enumerate(d.steps, 1):
-        op = step.expr.OPS[step.expr.op]
-        lhs = "" if d.chained(k) else latex(step.lhs, **settings)
-        rows.append(f"{lhs} &{op} {latex(step.rhs, **settings)}")
-    return r"\begin{aligned} " + r" \\ ".join(rows) + r" \end{aligned}"
-
-
 def derivation_snippet(d, lang: str) -> str:
     return (f"% mhasym derivation {d.id}: {d.title.plain(lang)}\n"
             f"% Use inside a display: \\[ \\input{{derivations/{d.id}.tex}} \\]  (needs \\usepackage{{{STY}}})\n"
-            f"{derivation_tex(d, notation_macros=True)}\n")
+            f"{d.aligned(notation_macros=True)}\n")
 
 
 def _derivations(lang: str, proofs: dict) -> list:
     """The notes' section of derivations: setting, each step with why and how it was proven, result."""
     from mhasym.catalog.derivation import DERIVATIONS_TITLE, derivations
-    from mhasym.printing.latex import latex
 
     w = WORDS[lang]
     body = [rf"\section{{{escape(DERIVATIONS_TITLE[0] if lang == 'en' else DERIVATIONS_TITLE[1])}}}"]
@@ -117,8 +104,7 @@ def _derivations(lang: str, proofs: dict) -> list:
                  r"\begin{enumerate}"]
         for k, step in enumerate(d.steps, 1):
             proof = result.steps[k - 1]
-            tex = (r"{} " + step.expr.OPS[step.expr.op] + " " + latex(step.rhs, notation_macros=True)) if d.chained(k) \
-                else latex(step.expr, notation_macros=True)
+            tex = d.shown(k, notation_macros=True)
             body += [rf"\item \mhdisplay{{{tex}}}", rf"\textit{{{escape(w['because'])}:}} {prose(step.why[lang])}\\",
                      rf"{{\footnotesize\textit{{{_cap(w['proven'])}}} --- {escape(said(proof.how, lang))}}}"]
         body.append(r"\end{enumerate}")

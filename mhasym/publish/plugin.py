@@ -380,7 +380,9 @@ class MhasymPlugin(BasePlugin):
             raise FormulaError(f"{self._page_name()}: {exc}") from None
         result = None
         if self.config["checks"] != "none":
-            result = self.results.setdefault(ex.id, ex.check())
+            if ex.id not in self.results:
+                self.results[ex.id] = ex.check()
+            result = self.results[ex.id]
             if not result.passed:
                 raise FormulaError(f"{self._page_name()}: the answer of exercise {ex.id!r} failed its check: "
                                    f"{result.summary()}")
