@@ -14,13 +14,16 @@ from mhasym.catalog.registry import Formula, Text, formula, formulas
 from mhasym.model.cost import parameter_count
 from mhasym.errors import MhasymError
 from mhasym.model.heads import concat, concat_shape, head_outputs
+from mhasym.printing.display import show
 from mhasym.printing.latex import MhaLatexPrinter, latex
+from mhasym.printing.speech import SpeechPrinter, speech
 
 __all__ = [
     "Derivation",
     "Formula",
     "MhaLatexPrinter",
     "MhasymError",
+    "SpeechPrinter",
     "Text",
     "concat",
     "concat_shape",
@@ -31,5 +34,7 @@ __all__ = [
     "head_outputs",
     "latex",
     "parameter_count",
+    "show",
+    "speech",
 ]
 __version__ = "0.1.0"

@@ -38,11 +38,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("list", help="list formula ids and titles, then derivation ids and titles")
     _lang(p)
 
-    p = sub.add_parser("show", help="print one formula's LaTeX")
+    p = sub.add_parser("show", help="print one formula's LaTeX, or its words with --speech")
     p.add_argument("id", help="formula id, e.g. seed.concat_2 (see `mhasym list`)")
-    _lang(p)
+    p.add_argument("--lang", choices=LANGUAGES, default="en", help="language of titles and words (en or zh)")
     p.add_argument("--format", choices=("latex", "snippet"), default="latex",
                    help="latex: the formula alone; snippet: a display with a comment naming it")
+    p.add_argument("--speech", action="store_true",
+                   help="print the formula in words, as a screen reader says it on the site (with --lang)")
 
     p = sub.add_parser("derive", help="print a derivation step by step and prove every step")
     p.add_argument("id", help="derivation id, e.g. deriv.sdpa_backward (see `mhasym list`)")
@@ -106,6 +108,9 @@ def snippet(f, lang: str = "en") -> str:
 
 def _show(args, out):
     f = formula(args.id)
+    if args.speech:
+        print(f.speech(args.lang), file=out)
+        return 0
     print(snippet(f, args.lang) if args.format == "snippet" else f.latex, file=out, end="" if args.format == "snippet" else "\n")
     return 0
 

@@ -55,8 +55,8 @@ USING = [
      None),
     ("md", "Attention itself is a matrix expression; the package's printer writes it in textbook form:",
      "注意力本身是一个矩阵表达式；包里的打印器把它写成教科书的形式："),
-    ("code", "from IPython.display import Math\nfrom mhasym.model import attention\ns = attention.Sizes.of()\n"
-             'head_i = attention.head(s, notation.scalar("i"))\nMath(mhasym.latex(head_i))', None),
+    ("code", "from mhasym.model import attention\ns = attention.Sizes.of()\n"
+             'head_i = attention.head(s, notation.scalar("i"))\nmhasym.show(head_i)', None),
     ("md", "A derivation, every step proven by SymPy:", "一个推导，每一步都由 SymPy 证明："),
     ("code", 'd = mhasym.derivation("deriv.sdpa_backward")\nprint(d.check().summary())\nd',
      'd = mhasym.derivation("deriv.sdpa_backward")\nprint("每一步都已证明：", d.check().passed)\nd'),

@@ -39,6 +39,15 @@ def test_show_prints_the_catalog_latex(capsys):
     assert capsys.readouterr().out == mhasym.formula("seed.concat_2").latex + "\n"
 
 
+@pytest.mark.parametrize("lang,words", [
+    ("en", "A equals softmax of Q K transpose over the square root of d k"),
+    ("zh", "A 等于 Q 乘 K 的转置除以根号 d k 的 softmax"),
+])
+def test_show_speech_says_the_formula(capsys, lang, words):
+    assert main(["show", "attention.weights", "--speech", "--lang", lang]) == 0
+    assert capsys.readouterr().out == words + "\n"
+
+
 def test_show_snippet_in_chinese(capsys):
     assert main(["show", "seed.head_1", "--format", "snippet", "--lang", "zh"]) == 0
     out = capsys.readouterr().out

@@ -48,8 +48,9 @@ def test_every_formula_is_rendered_checked_and_copyable(built_site):
             summary = block.select_one("details.mhasym-check summary").get_text()
             assert ("✗" if f.section == "mistakes" else "✓") in summary
             assert block.select_one(".mhasym-copy")["data-tex"] == f.latex
-            # the rendered math carries the TeX it was rendered from: exactly the catalog's formula
-            assert block.select_one(".mhasym-display .mhasym-math")["aria-label"] == f.latex
+            # a screen reader says the formula's words in the page's language, never its TeX
+            lang = "zh" if page.startswith("zh/") else "en"
+            assert block.select_one(".mhasym-display .mhasym-math")["aria-label"] == f.speech(lang)
             count += 1
     assert count >= 2 * len(mhasym.formulas())
 
@@ -80,6 +81,34 @@ def test_check_marks_state_what_was_compared(built_site):
 def test_no_raw_tex_in_visible_text(built_site, page):
     text = visible_text(soup(built_site, page))
     assert not RAW_TEX.search(text), RAW_TEX.search(text).group(0)
+
+
+TEX_SIGNS = re.compile(r"[\\{}^_$]")
+
+
+def test_every_formula_reaches_assistive_technology_as_words_and_mathml(built_site):
+    """On every page, each piece of math has its spoken form as aria-label (no TeX), KaTeX's MathML beside the
+    drawing, and no TeX copy inside the MathML."""
+    count = 0
+    for page in pages(built_site):
+        doc = soup(built_site, page)
+        for el in doc.select(".katex"):
+            holder = el.find_parent(attrs={"role": "math"})
+            assert holder is not None, (page, str(el)[:80])
+            said = holder.get("aria-label", "")
+            assert said and not TEX_SIGNS.search(said), (page, said)
+            assert el.select_one(".katex-mathml math"), (page, said)
+            count += 1
+        assert not doc.select("annotation"), page
+    assert count > 1000
+
+
+def test_notebook_math_is_said_in_the_page_language(built_site):
+    en = soup(built_site, "notebooks/using_mhasym/").select("[role=math]")
+    zh = soup(built_site, "zh/notebooks/using_mhasym/").select("[role=math]")
+    assert en and len(en) == len(zh)
+    assert en[0]["aria-label"] == mhasym.formula("cost.attention_params").speech("en")
+    assert zh[0]["aria-label"] == mhasym.formula("cost.attention_params").speech("zh")
 
 
 def test_notebooks_are_rendered_pages_with_math(built_site):

@@ -181,6 +181,16 @@ class Derivation:
         lhs = "{}" if self.chained(number) else latex(step.lhs, **settings)
         return f"{lhs} {step.expr.OPS[step.expr.op]} {latex(step.rhs, **settings)}"
 
+    def spoken(self, number: int, lang: str = "en") -> str:
+        """Step ``number`` (from 1) in words, as :meth:`shown` writes it: "equals ..." where it continues."""
+        from mhasym.printing.speech import WORDS, speech, tidy
+
+        step = self.steps[number - 1]
+        if self.chained(number):
+            op = WORDS[lang]["equals" if step.expr.op == "=" else step.expr.op]
+            return tidy(f"{op} {speech(step.rhs, lang)}", lang)
+        return speech(step.expr, lang)
+
     def aligned(self, **settings) -> str:
         """The whole chain as one ``aligned`` block: ``lhs &= rhs``, and ``&= rhs`` where a step continues."""
         from mhasym.printing.latex import latex
@@ -196,8 +206,16 @@ class Derivation:
         numbers = tuple(self.numbers()) if self.numbers is not None else ()
         return DerivationResult(self.id, results, numbers)
 
+    def speech(self, lang: str = "en") -> str:
+        """The whole chain in words, step after step."""
+        from mhasym.printing.speech import WORDS
+
+        return WORDS[lang]["group"].join(self.spoken(k, lang) for k in range(1, len(self.steps) + 1))
+
     def _repr_latex_(self) -> str:
-        return "$\\displaystyle " + self.aligned() + "$"
+        from mhasym.printing.display import shown
+
+        return shown(self.aligned(), self.speech)
 
     def __repr__(self) -> str:
         return f"<Derivation {self.id}: {self.title.en}>"

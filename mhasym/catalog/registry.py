@@ -71,6 +71,7 @@ class Formula:
         self._check = check
         self._right = right
         self.module = None  # the entries module that registered it (set by register)
+        self._speech = {}
 
     @cached_property
     def expr(self):
@@ -83,6 +84,20 @@ class Formula:
         from mhasym.printing.latex import latex
 
         return latex(self.expr)
+
+    def speech(self, lang: str = "en") -> str:
+        """The formula said in words in ``lang`` (``en`` or ``zh``): what a screen reader says for it on the site.
+
+        >>> formula("attention.sdpa").speech()
+        'Attention of Q, K, V equals softmax of Q K transpose over the square root of d k, times V'
+        """
+        from mhasym.printing.speech import speech
+
+        if lang not in LANGUAGES:
+            raise MhasymError(f"unknown language {lang!r}; known: {', '.join(LANGUAGES)}")
+        if lang not in self._speech:
+            self._speech[lang] = speech(self.expr, lang)
+        return self._speech[lang]
 
     def latex_with(self, **settings) -> str:
         """The formula's LaTeX with printer settings, e.g. ``notation_macros=True`` for exports."""
@@ -114,7 +129,9 @@ class Formula:
         return result
 
     def _repr_latex_(self) -> str:
-        return "$\\displaystyle " + self.latex + "$"
+        from mhasym.printing.display import shown
+
+        return shown(self.latex, self.speech)
 
     def __repr__(self) -> str:
         return f"<Formula {self.id}: {self.title.en}>"
@@ -197,6 +214,33 @@ def inline(name: str) -> str:
     return found.latex if isinstance(found, Formula) else latex(found)
 
 
+
+
+def inline_speech(name: str, lang: str) -> str:
+    """What a screen reader says for an inline mention (:func:`inline`), in ``lang``.
+
+    >>> inline_speech("W_Q:i", "en"), inline_speech("sqrt:d_k", "zh")
+    ('W Q i', '根号 d k')
+    """
+    from mhasym.printing.speech import speech
+
+    found = marker(name)
+    return found.speech(lang) if isinstance(found, Formula) else speech(found, lang)
+
+
+def shape_speech(shape, lang: str) -> str:
+    """A shape of :data:`mhasym.model.notation.GLOSSARY` said in words: "n by d k" or "n 行 d k 列"."""
+    from mhasym.model.expressions import Dims
+    from mhasym.printing.speech import speech
+
+    def size(s):
+        if isinstance(s, tuple):
+            import sympy as sp
+
+            return sp.Mul(*(size(x) for x in s), evaluate=False)
+        return marker(s) if isinstance(s, str) else s
+
+    return speech(Dims(*(size(s) for s in shape)), lang)
 
 
 def shape_tex(shape) -> str:

@@ -139,6 +139,37 @@ SCALAR_PLAIN = {
     "o2": "o^(2)", "m1": "m_1", "omega": "ω", "delta": "δ",
 }
 
+# Spoken names (for the speech printer) where a symbol is not said as its name with "_" read as a space
+# (d_k is "d k" in both languages): name -> (English, Chinese).
+SCALAR_SPOKEN = {
+    "vocab": ("the vocabulary size", "词表大小"), "loss": ("the loss L", "损失 L"), "start": ("the start token", "起始词元"),
+    "eps_ls": ("epsilon l s", "epsilon l s"), "S_filled": ("S tilde", "S 波浪"), "C_self": ("C self-attention", "C 自注意力"),
+    "C_rec": ("C recurrent", "C 循环"), "C_conv": ("C convolution", "C 卷积"), "C_restr": ("C restricted", "C 受限"),
+    "P_ffn": ("P FFN", "P FFN"), "smax1": ("s max 1", "s max 1"), "smax2": ("s max 2", "s max 2"),
+    "ell1": ("ell 1", "ell 1"), "ell2": ("ell 2", "ell 2"), "o1": ("o 1", "o 1"), "o2": ("o 2", "o 2"),
+    "kernel": ("k", "k"), "radius": ("r", "r"), "rows": ("r", "r"), "cols": ("c", "c"), "y_in": ("y in", "y in"),
+}
+MATRIX_SPOKEN = {
+    "Y_hat": ("Y hat", "Y 帽"), "normed": ("X tilde", "X 波浪"), "memory": ("H enc", "H enc"),
+    "Z_concat": ("Z concatenated", "Z 拼接"), "Wx_Q": ("W Q cross", "W Q cross"), "Wx_K": ("W K cross", "W K cross"),
+    "Wx_V": ("W V cross", "W V cross"), "Wx_O": ("W O cross", "W O cross"),
+}
+
+
+def symbol_speech(name: str, lang: str) -> str:
+    """How a scalar or size is said: ``d_model`` is "d model" in both languages."""
+    if name in SCALAR_SPOKEN:
+        return SCALAR_SPOKEN[name][lang != "en"]
+    return name.replace("_", " ")
+
+
+def matrix_speech(key: str, lang: str) -> str:
+    """How a matrix is said, without its index: ``W_Q`` is "W Q", ``M_causal`` "M causal"."""
+    if key in MATRIX_SPOKEN:
+        return MATRIX_SPOKEN[key][lang != "en"]
+    return " ".join(MATRIX_PLAIN.get(key, key).replace("^", "_").split("_"))
+
+
 # Named functions, printed upright.
 OPERATORS = {
     "softmax": r"\operatorname{softmax}",

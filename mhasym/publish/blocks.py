@@ -18,9 +18,12 @@ from mhasym.model import notation
 from mhasym.publish.words import WORDS, badge, facts, kind_name, mutant_words, said
 
 
-def math(tex: str, display: bool) -> str:
+def math(tex: str, display: bool, speech: str) -> str:
+    """Math for the KaTeX pass: its TeX, and the words a screen reader says for it (the plugin makes them
+    the ``aria-label``)."""
     kind = "div" if display else "span"
-    return f'<{kind} class="mhasym-math" data-display="{int(display)}">{html.escape(tex)}</{kind}>'
+    return (f'<{kind} class="mhasym-math" data-display="{int(display)}" data-speech="{html.escape(speech, quote=True)}">'
+            f'{html.escape(tex)}</{kind}>')
 
 
 def check_html(result, lang: str, wrong: bool = False) -> str:
@@ -34,10 +37,15 @@ def check_html(result, lang: str, wrong: bool = False) -> str:
     return f'<details class="mhasym-check"><summary>{mark}</summary><p>{"; ".join(parts)}</p></details>'
 
 
-def text_html(text: str) -> str:
+def text_html(text: str, lang: str) -> str:
     """Prose from the catalog, its ``[[symbol]]`` markers as inline math."""
     parts = catalog.MARKER.split(text)
-    return "".join(math(catalog.inline(p), False) if k % 2 else html.escape(p) for k, p in enumerate(parts))
+    return "".join(inline_math(p, lang) if k % 2 else html.escape(p) for k, p in enumerate(parts))
+
+
+def inline_math(name: str, lang: str) -> str:
+    """An inline mention of a formula id or a symbol (a ``[[name]]`` marker), with its words in ``lang``."""
+    return math(catalog.inline(name), False, catalog.inline_speech(name, lang))
 
 
 def formula_html(f, result, lang: str) -> str:
@@ -49,12 +57,12 @@ def formula_html(f, result, lang: str) -> str:
     mark = check_html(result, lang, wrong) if result is not None else ""
     return (
         f'<div class="mhasym-formula{" mhasym-wrong" if wrong else ""}" id="formula-{f.id}" data-formula-id="{f.id}">'
-        f'<div class="mhasym-caption">{badge_html}{text_html(f.title[lang])} <code class="mhasym-id">{f.id}</code></div>'
-        f'<div class="mhasym-display" data-search-exclude>{math(f.latex, True)}</div>'
+        f'<div class="mhasym-caption">{badge_html}{text_html(f.title[lang], lang)} <code class="mhasym-id">{f.id}</code></div>'
+        f'<div class="mhasym-display" data-search-exclude>{math(f.latex, True, f.speech(lang))}</div>'
         f'<div class="mhasym-meta">{mark}'
         f'<button class="mhasym-copy md-button" type="button" data-tex="{html.escape(f.latex, quote=True)}" '
         f'data-copied="{words["copied"]}">{words["copy"]}</button></div>'
-        f'<p class="mhasym-description">{text_html(f.description[lang])}</p>'
+        f'<p class="mhasym-description">{text_html(f.description[lang], lang)}</p>'
         f"</div>"
     )
 
@@ -77,8 +85,8 @@ def derivation_html(d, result, scores, lang: str, figure: str = "") -> str:
             mark = (f'<details class="mhasym-check"><summary>{symbol}</summary>'
                     f'<p>{html.escape(said(proof.how or proof.error, lang))}</p></details>')
         rows.append(f'<li class="mhasym-step" value="{k}"><div class="mhasym-display" data-search-exclude>'
-                    f'{math(tex, True)}</div><p class="mhasym-why"><b>{words["because"]}{words["colon"]}</b>'
-                    f'{text_html(step.why[lang])}</p>{mark}</li>')
+                    f'{math(tex, True, d.spoken(k, lang))}</div><p class="mhasym-why"><b>{words["because"]}{words["colon"]}</b>'
+                    f'{text_html(step.why[lang], lang)}</p>{mark}</li>')
     numbers = ""
     if result is not None and result.numbers:
         numbers = "".join(f'<p class="mhasym-numbers">{"✓" if ok else "✗"} {words["numbers"]}{words["colon"]}{html.escape(said(what, lang))}</p>'
@@ -86,9 +94,9 @@ def derivation_html(d, result, scores, lang: str, figure: str = "") -> str:
     whole = d.aligned()
     return (
         f'<div class="mhasym-derivation" id="{d.id}" data-derivation-id="{d.id}">'
-        f'<p class="mhasym-setting"><b>{words["setting"]}{words["colon"]}</b>{text_html(d.setting[lang])}</p>'
+        f'<p class="mhasym-setting"><b>{words["setting"]}{words["colon"]}</b>{text_html(d.setting[lang], lang)}</p>'
         f'<ol class="mhasym-steps">{"".join(rows)}</ol>{numbers}'
-        f'<p class="mhasym-result"><b>{words["result"]}{words["colon"]}</b>{text_html(d.result[lang])}</p>{figure}'
+        f'<p class="mhasym-result"><b>{words["result"]}{words["colon"]}</b>{text_html(d.result[lang], lang)}</p>{figure}'
         f'<div class="mhasym-meta"><code class="mhasym-id">{d.id}</code> '
         f'<button class="mhasym-copy md-button" type="button" data-tex="{html.escape(whole, quote=True)}" '
         f'data-copied="{words["copied"]}">{words["copy"]}</button></div></div>'
@@ -98,18 +106,19 @@ def derivation_html(d, result, scores, lang: str, figure: str = "") -> str:
 def exercise_html(ex, number: int, result, lang: str) -> str:
     """An exercise: its number and question, and the answer folded under it with the check of that answer."""
     from mhasym.printing.latex import latex
+    from mhasym.printing.speech import speech
 
     words = WORDS[lang]
     answer = ex.answer(ex.value)
-    shown = math(latex(answer.math), True) if answer.math is not None else ""
+    shown = math(latex(answer.math), True, speech(answer.math, lang)) if answer.math is not None else ""
     mark = ""
     if result is not None:
         symbol = "✓ " + words["checked"] if result.passed else "✗ " + words["rejected"]
         mark = f'<p class="mhasym-answer-check">{symbol}{words["colon"]}{html.escape(said(result.compared, lang))}</p>'
     return (f'<div class="mhasym-exercise" id="{ex.id}" data-exercise-id="{ex.id}">'
-            f'<p><b>{words["exercise"]} {number}.</b> {text_html(ex.question[lang])}</p>'
+            f'<p><b>{words["exercise"]} {number}.</b> {text_html(ex.question[lang], lang)}</p>'
             f'<details class="mhasym-answer"><summary>{words["answer"]}</summary>'
-            f'<p>{text_html(answer.text[lang])}</p>{shown}{mark}</details></div>')
+            f'<p>{text_html(answer.text[lang], lang)}</p>{shown}{mark}</details></div>')
 
 
 def glossary_table(lang: str) -> str:
@@ -121,7 +130,7 @@ def glossary_table(lang: str) -> str:
     titles = {**{k: v for k, v in catalog.SECTIONS.items()}, "derivations": DERIVATIONS_TITLE}
     rows = []
     for t in TERMS:
-        symbol = math(catalog.inline(t.symbol), False) if t.symbol else "—"
+        symbol = inline_math(t.symbol, lang) if t.symbol else "—"
         title = titles[t.page][0 if lang == "en" else 1]
         rows.append(f"<tr><td><p>{html.escape(t.en)}</p></td><td><p>{html.escape(t.zh)}</p></td>"
                     f"<td data-search-exclude>{symbol}</td>"
@@ -136,9 +145,10 @@ def notation_table(lang: str) -> str:
     rows = []
     for key, shape, en, zh in notation.GLOSSARY:
         shape_tex = "" if shape is None else catalog.shape_tex(shape)
-        rows.append(f"<tr><td data-search-exclude>{math(catalog.inline(key), False)}</td>"
-                    f"<td data-search-exclude>{math(shape_tex, False) if shape_tex else '—'}</td>"
-                    f"<td><p>{text_html(en if lang == 'en' else zh)}</p></td></tr>")
+        shape_math = math(shape_tex, False, catalog.shape_speech(shape, lang)) if shape_tex else "—"
+        rows.append(f"<tr><td data-search-exclude>{inline_math(key, lang)}</td>"
+                    f"<td data-search-exclude>{shape_math}</td>"
+                    f"<td><p>{text_html(en if lang == 'en' else zh, lang)}</p></td></tr>")
     return _scroll(f'<table class="mhasym-notation"><thead><tr><th>{words["symbol"]}</th><th>{words["shape"]}</th>'
                    f'<th>{words["meaning"]}</th></tr></thead><tbody>{"".join(rows)}</tbody></table>', words["notation"])
 

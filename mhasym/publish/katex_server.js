@@ -16,7 +16,7 @@ rl.on("line", (line) => {
       strict: "error",
       trust: false,
       macros: request.macros || {},
-      output: "html", // the TeX stays on the container as its aria-label
+      output: "htmlAndMathml", // MathML for assistive technology; the container's aria-label holds the spoken form
     });
     answer = { html };
   } catch (err) {

@@ -17,7 +17,9 @@ quick preview) and ``downloads: true`` (``false`` skips the PDFs and the zip).
 from __future__ import annotations
 
 import io
+import json
 import logging
+import os
 import re
 import tempfile
 import zipfile
@@ -38,6 +40,7 @@ import mhasym
 from mhasym.catalog import registry as catalog
 from mhasym.catalog.mutants import checked
 from mhasym.publish import blocks, figures
+from mhasym.printing.display import SPEECH_LOG
 from mhasym.publish.katex import KaTeX
 from mhasym.publish.words import WORDS
 
@@ -53,6 +56,11 @@ INLINE = re.compile(r"`#!m\s+([^`]+?)\s*`")
 HAND_MATH = re.compile(r"\$|\\\(|\\\[|\\begin")
 OUTSIDE = re.compile(r"!\[[^\]]*\]\(\s*(https?:)?//|<(img|script|iframe)[^>]*\bsrc=[\"']?(https?:)?//", re.I)
 OUTSIDE_URL = re.compile(r"(https?:)?//")
+def _bare(tex: str) -> str:
+    """A notebook's TeX without the ``\\displaystyle`` that Jupyter's display adds, for matching."""
+    return tex.strip().removeprefix("\\displaystyle").strip()
+
+
 NOTEBOOK_MATH = re.compile(r"^\s*\$\$?(?P<tex>.*?)\$?\$\s*$", re.S)
 
 # KaTeX CSS classes and the font files they use: the fonts a page needs are preloaded, so they
@@ -183,6 +191,8 @@ class MhasymPlugin(BasePlugin):
         self.node_modules = next((c for c in candidates if (c / "katex").is_dir()), candidates[0])
         if self.katex is None:
             self.katex = KaTeX(self.node_modules)
+        # the notebooks that mkdocs-jupyter runs write the words of what they show here
+        os.environ[SPEECH_LOG] = str(Path(self.folder.name) / "speech.jsonl")
         return config
 
     @staticmethod
@@ -324,6 +334,16 @@ class MhasymPlugin(BasePlugin):
                         self.downloads[f"downloads/mhasym-{name}-{lang}.pdf"] = (folder / f"{name}.pdf").read_bytes()
         return self.downloads
 
+    def _notebook_speech(self, lang: str) -> dict:
+        """TeX -> words of every object the notebooks showed in this build (see :mod:`mhasym.printing.display`)."""
+        found = {}
+        log = Path(os.environ.get(SPEECH_LOG, ""))
+        if log.is_file():
+            for line in log.read_text(encoding="utf-8").splitlines():
+                item = json.loads(line)
+                found[_bare(item["tex"])] = item[lang]
+        return found
+
     # Pages: markers validated, then rendered
 
     def _page_name(self) -> str:
@@ -394,7 +414,8 @@ class MhasymPlugin(BasePlugin):
             tex = catalog.inline(src.strip())
         except mhasym.MhasymError as exc:
             raise FormulaError(f"{self._page_name()}: {exc}") from None
-        el = etree.Element("span", {"class": "mhasym-math", "data-display": "0", "data-search-exclude": ""})
+        el = etree.Element("span", {"class": "mhasym-math", "data-display": "0", "data-search-exclude": "",
+                                    "data-speech": catalog.inline_speech(src.strip(), self.lang)})
         el.text = AtomicString(tex)
         return el
 
@@ -415,12 +436,21 @@ class MhasymPlugin(BasePlugin):
             src = script.get("src", "")
             if "mathjax" in src.lower() or script.get("type") == "text/x-mathjax-config" or src.startswith("http"):
                 script.decompose()
+        lang = getattr(page.file, "locale", None) or self.lang
+        lang = lang if lang in WORDS else "en"
         targets = [(el, el.get_text(), el.get("data-display") == "1") for el in soup.select(".mhasym-math")]
+        spoken = self._notebook_speech(lang) if soup.select_one(".jp-RenderedLatex") is not None else {}
         for el in soup.select(".jp-RenderedLatex"):
             m = NOTEBOOK_MATH.match(el.get_text())
             if not m:
                 raise PluginError(f"{page.file.src_uri}: notebook output is not a formula: {el.get_text()[:60]!r}")
-            targets.append((el, m["tex"].strip(), True))
+            tex = m["tex"].strip()
+            words = spoken.get(_bare(tex))
+            if words is None:
+                raise PluginError(f"{page.file.src_uri}: notebook math that mhasym did not print has no spoken "
+                                  f"form: {tex[:60]!r}")
+            el["data-speech"] = words
+            targets.append((el, tex, True))
         for el in soup.find_all(["img", "script", "iframe"]):
             url = el.get("src") or ""
             if OUTSIDE_URL.match(url):
@@ -444,10 +474,17 @@ class MhasymPlugin(BasePlugin):
         for (el, tex, display), answer in zip(targets, answers):
             if "error" in answer:
                 raise PluginError(f"{page.file.src_uri}: KaTeX cannot render {tex[:60]!r}: {answer['error']}")
+            speech = el.get("data-speech")
+            if not speech:
+                raise PluginError(f"{page.file.src_uri}: formula without a spoken form: {tex[:60]!r}")
             el.clear()
             el.append(BeautifulSoup(answer["html"], "html.parser"))
+            for note in el.select("annotation"):  # KaTeX's copy of the TeX inside the MathML: not for listeners
+                note.decompose()
+            # the words a screen reader says: the spoken form in the page's language, never the TeX
             el["role"] = "math"
-            el["aria-label"] = tex
+            el["aria-label"] = speech
+            del el["data-speech"]
             el["data-search-exclude"] = ""
             el["class"] = el.get("class", []) + ["mhasym-rendered"]
         return str(soup)
@@ -486,5 +523,7 @@ class MhasymPlugin(BasePlugin):
         if self.katex is not None:
             self.katex.close()
         if self.folder is not None:
+            if os.environ.get(SPEECH_LOG, "").startswith(self.folder.name):
+                del os.environ[SPEECH_LOG]
             self.folder.cleanup()
             self.folder = None
