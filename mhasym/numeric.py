@@ -36,15 +36,19 @@ def _count(name: str, value) -> int:
 
 
 def _array(name: str, x, ndim: int = 2) -> np.ndarray:
+    """``x`` as a float64 array, refused as :mod:`mhasym.reference` refuses it, with the same words: numbers
+    only (not strings of digits, booleans or complex numbers), ``ndim`` dimensions, finite."""
     try:
-        x = np.asarray(x, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise MhasymError(f"{name} must be an array of real numbers") from None
+        x = np.asarray(x)
+    except ValueError:  # nested lists of unequal lengths
+        raise MhasymError(f"{name} must be a rectangular array, got rows of different lengths") from None
     if x.ndim != ndim:
-        raise MhasymError(f"{name} must be {ndim}-dimensional, got shape {x.shape}")
-    if not np.isfinite(x).all():
-        raise MhasymError(f"{name} has NaN or infinite entries")
-    return x
+        raise MhasymError(f"{name} must have {ndim} dimensions, got shape {x.shape}")
+    if not np.issubdtype(x.dtype, np.number) or np.issubdtype(x.dtype, np.complexfloating):
+        raise MhasymError(f"{name} must hold real numbers, got dtype {x.dtype}")
+    if not np.all(np.isfinite(x)):
+        raise MhasymError(f"{name} contains NaN or infinite values")
+    return x.astype(np.float64, copy=False)
 
 
 def _expect(name: str, axis: str, got: int, want: int, meaning: str) -> None:

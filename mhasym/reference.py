@@ -33,7 +33,10 @@ def _size(name, value):
 
 
 def _matrix(name, x, ndim=2):
-    x = np.asarray(x)
+    try:
+        x = np.asarray(x)
+    except ValueError:  # nested lists of unequal lengths
+        raise ValueError(f"{name} must be a rectangular array, got rows of different lengths") from None
     if x.ndim != ndim:
         raise ValueError(f"{name} must have {ndim} dimensions, got shape {x.shape}")
     if not np.issubdtype(x.dtype, np.number) or np.issubdtype(x.dtype, np.complexfloating):

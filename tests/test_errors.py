@@ -42,8 +42,8 @@ S = attention.Sizes.of(n=4, m=6, d_model=24, h=8, d_k=5, d_v=3)
     (lambda: numeric.scaled_dot_product_attention(Q, K, V, np.ones((2, 4))),
      r"mask must be boolean \(True = may attend\), got dtype float64"),
     (lambda: numeric.scaled_dot_product_attention(Q, K, V, np.ones((4, 2), bool)), r"mask needs shape \(2, 4\), got \(4, 2\)"),
-    (lambda: numeric.scaled_dot_product_attention(np.full((2, 3), np.nan), K, V), r"q has NaN or infinite entries"),
-    (lambda: numeric.scaled_dot_product_attention(Q[0], K, V), r"q must be 2-dimensional, got shape \(3,\)"),
+    (lambda: numeric.scaled_dot_product_attention(np.full((2, 3), np.nan), K, V), r"q contains NaN or infinite values"),
+    (lambda: numeric.scaled_dot_product_attention(Q[0], K, V), r"q must have 2 dimensions, got shape \(3,\)"),
     (lambda: numeric.multi_head_attention(X_Q, X_KV, W_Q, W_K, W_V, W_O[:9]), r"w_o needs h\*d_v = 10 rows, got 9"),
     (lambda: numeric.multi_head_attention(X_Q, X_KV[:, :5], W_Q, W_K, W_V, W_O), r"x_kv needs d_model = 6 columns, got 5"),
     (lambda: numeric.multi_head_attention(X_Q, X_KV, W_Q, W_K[:1], W_V, W_O), r"w_k needs h = 2 heads, got 1"),
@@ -119,3 +119,26 @@ def _reshaped(path, shape):
 def test_layer_errors(call, message):
     with pytest.raises(MhasymError, match=f"^{message}$"):
         call()
+
+
+_RNG = np.random.default_rng(7)
+_GOOD = {"q": _RNG.normal(size=(3, 4)), "k": _RNG.normal(size=(5, 4)), "v": _RNG.normal(size=(5, 2))}
+
+
+@pytest.mark.parametrize("bad", [
+    np.array([["0.5", "1.0", "2", "3"]] * 3),  # numeric strings: numbers to the eye, text to NumPy
+    np.ones((3, 4), dtype=bool),
+    np.ones((3, 4), dtype=complex),
+    np.array([[1.0, 2.0, 3.0, 4.0]] * 3, dtype=object),
+    [[1.0, 2.0, 3.0, 4.0], [1.0, 2.0], [1.0, 2.0, 3.0, 4.0]],  # ragged rows
+    np.ones(4),
+    np.full((3, 4), np.nan),
+])
+def test_numeric_refuses_what_the_reference_refuses_in_the_same_words(bad):
+    """mhasym.numeric is not more lenient than the oracle: the same bad query gives the same one line."""
+    with pytest.raises(ValueError) as ref:
+        reference.scaled_dot_product_attention(bad, _GOOD["k"], _GOOD["v"])
+    with pytest.raises(mhasym.MhasymError) as num:
+        numeric.scaled_dot_product_attention(bad, _GOOD["k"], _GOOD["v"])
+    assert str(num.value) == str(ref.value)
+    assert "\n" not in str(num.value)
