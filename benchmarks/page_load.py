@@ -37,15 +37,22 @@ window.MathJax = {
 def variants(site: Path, page: str) -> dict:
     """Write the MathJax and math-free copies of ``page`` next to it; returns their URLs (relative)."""
     html = (site / page / "index.html").read_text(encoding="utf-8")
-    for kind in ("mathjax", "nomath"):
+    if "data-tex=" not in html.replace('class="mhasym-copy', ""):
+        raise SystemExit(f"{page}: build the site with MHASYM_KEEP_TEX=1 so its formulas keep their TeX")
+    for kind in ("mathjax", "nomath", "built"):
         doc = BeautifulSoup(html, "html.parser")
         for el in doc.select(".mhasym-math, .jp-RenderedLatex"):
-            tex = el.get("aria-label", "")
+            tex = el.attrs.pop("data-tex", "")
+            if kind == "built":  # the page as shipped: without the TeX kept for this benchmark
+                continue
             display = el.get("data-display") == "1" or "jp-RenderedLatex" in el.get("class", [])
             el.clear()
             if kind == "mathjax":
                 el.string = (r"\[" + tex + r"\]") if display else (r"\(" + tex + r"\)")
                 el["class"] = el.get("class", []) + ["mhasym-math"]
+        if kind == "built":
+            (site / page / "index.html").write_text(str(doc), encoding="utf-8")
+            continue
         for link in doc.find_all("link", href=re.compile("katex")):
             link.decompose()
         if kind == "mathjax":
