@@ -3,6 +3,7 @@
 import re
 import shutil
 import urllib.request
+from pathlib import Path
 from urllib.parse import urljoin, urlparse
 
 import pytest
@@ -105,6 +106,40 @@ def test_every_page_as_a_reader_sees_it(browser, server, built_site):
             failures.append(f"{where}: language switch to {lang} goes to {other.get(lang)}, not {want}")
     assert not failures, "\n".join(failures[:30])
     assert len(checked_links) > 20
+
+
+AXE = Path(__file__).resolve().parents[1] / "node_modules" / "axe-core" / "axe.min.js"
+AXE_RUN = """() => axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']},
+                                    resultTypes: ['violations']})"""
+
+
+def test_axe_finds_no_serious_violation_on_any_page(browser, server, built_site):
+    """axe-core (WCAG 2.1 A and AA, from node_modules: nothing is fetched from outside) on every page of both
+    languages, in the light and then the dark colour scheme (the palette follows the system's)."""
+    assert AXE.is_file(), f"axe-core is not installed: {AXE} is missing (run `npm ci`)"
+    script = AXE.read_text(encoding="utf-8")
+    context = browser.new_context(color_scheme="light", viewport={"width": 1280, "height": 900})
+    found, checked = [], 0
+    for rel in pages(built_site):
+        page = context.new_page()
+        page.goto(server.url + rel, wait_until="load")
+        page.add_script_tag(content=script)
+        # every formula block laid out (as before a jump to a section): Chromium keeps the styles of blocks
+        # still off screen from before a scheme switch, which is not what a reader scrolling to them sees
+        page.evaluate("() => document.documentElement.classList.add('mhasym-laid-out')")
+        for scheme, material in (("light", "default"), ("dark", "slate")):
+            page.emulate_media(color_scheme=scheme)
+            page.wait_for_function(f"() => document.body.getAttribute('data-md-color-scheme') === '{material}'")
+            page.wait_for_timeout(400)  # Material's colour transitions (125 ms) end before axe reads colours
+            for v in page.evaluate(AXE_RUN)["violations"]:
+                if v["impact"] in ("serious", "critical"):
+                    found += [f"/{rel} ({scheme}) {v['id']}: {n['target']} {n.get('failureSummary', '')[:160]!r}"
+                              for n in v["nodes"]]
+            checked += 1
+        page.close()
+    context.close()
+    assert checked >= 2 * 28
+    assert not found, f"{len(found)} serious or critical violations:\n" + "\n".join(found[:20])
 
 
 @pytest.mark.parametrize("rel", ["", "multihead/", "mistakes/", "transformer/", "notation/", "zh/multihead/",

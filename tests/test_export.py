@@ -73,7 +73,7 @@ def test_notes_have_every_section_and_the_seed_entries(exported, lang):
 @pytest.mark.site  # compiles PDFs with TeX Live
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_slides_have_one_frame_per_formula_plus_title(exported, lang):
-    assert pages(exported[lang] / "slides.pdf") == 1 + len(export.SLIDES) + len(mhasym.derivations())
+    assert pages(exported[lang] / "slides.pdf") == 1 + len(export.SLIDES) + len(export.FIGURES) + len(mhasym.derivations())
     text = pdftext(exported[lang] / "slides.pdf")
     assert mhasym.formula("seed.concat_2").title[lang].split()[0] in text
 
@@ -160,6 +160,46 @@ def test_bad_arguments_give_one_line_and_exit_2(tmp_path, make, args, message):
     assert [ln.replace("'", "") for ln in r.stderr.splitlines()] == \
         [f"mhasym: error: {message.format(t=tmp_path)}".replace("'", "")]
     assert not list(tmp_path.glob(".mhasym-export-*"))
+
+
+@pytest.mark.site  # compiles PDFs with TeX Live and draws the figures with rsvg-convert
+@pytest.mark.parametrize("lang,figure", [("en", "Figure"), ("zh", "图")])
+@pytest.mark.parametrize("doc", ["notes", "slides"])
+def test_notes_and_slides_hold_the_formula_and_numbered_figures(exported, lang, figure, doc):
+    """Both have the scaled dot-product formula and at least four figures (the site's, drawn as PDF), each with a
+    numbered caption that the text refers to."""
+    folder = exported[lang]
+    tex = (folder / f"{doc}.tex").read_text(encoding="utf-8")
+    assert r"\input{formulas/attention.sdpa.tex}" in tex
+    names = re.findall(r"\\includegraphics\[[^]]*\]\{figures/(\w+)\.pdf\}", tex)
+    assert len(names) >= 4 and {"multihead", "concatenation", "architecture", "attention_weights"} <= set(names)
+    for name in names:
+        assert (folder / "figures" / f"{name}.pdf").stat().st_size > 1000
+        assert tex.count(rf"\label{{fig:{name}}}") == 1 and rf"\ref{{fig:{name}}}" in tex
+    text = pdftext(folder / f"{doc}.pdf")
+    for k in range(1, len(names) + 1):
+        assert re.search(rf"{figure}\s*{k}\s*[:：]", text), f"{figure} {k}"
+        assert re.search(rf"{figure}\s*{k}(?!\s*[:：])", text.replace(f"{figure} {k}:", "")), f"reference to {figure} {k}"
+    if lang == "zh":  # the captions are Chinese
+        assert "Figure" not in text and "The attention weights" not in text
+
+
+def test_slides_define_before_use():
+    order = export.SLIDES
+    for before, after in [("attention.sdpa", "mha.head"), ("masks.causal_top_left", "tr.decoder_layer"),
+                          ("tr.positional_encoding", "tr.encoder_layer"), ("tr.layer_norm", "tr.encoder_layer"),
+                          ("tr.ffn", "tr.encoder_layer"), ("tr.decoder_layer", "masks.cross_attention")]:
+        assert order.index(before) < order.index(after), (before, after)
+
+
+def test_missing_rsvg_convert_is_explained(tmp_path, monkeypatch):
+    # pdflatex seen as installed (it is asked for first), rsvg-convert as missing
+    found = {"pdflatex": "/usr/bin/pdflatex", "rsvg-convert": None}
+    monkeypatch.setattr(shutil, "which", lambda name, *a, **k: found.get(name, name))
+    with pytest.raises(mhasym.MhasymError, match="^rsvg-convert not found; it draws the figures of the notes as PDF: "
+                                                 "apt-get install"):
+        export.export_latex(tmp_path / "x", "en", pdf=True)
+    assert not (tmp_path / "x").exists()
 
 
 def test_missing_pdflatex_is_explained(tmp_path):

@@ -58,7 +58,7 @@ def formula_html(f, result, lang: str) -> str:
     return (
         f'<div class="mhasym-formula{" mhasym-wrong" if wrong else ""}" id="formula-{f.id}" data-formula-id="{f.id}">'
         f'<div class="mhasym-caption">{badge_html}{text_html(f.title[lang], lang)} <code class="mhasym-id">{f.id}</code></div>'
-        f'<div class="mhasym-display" data-search-exclude>{math(f.latex, True, f.speech(lang))}</div>'
+        f'<div class="mhasym-display" tabindex="0" data-search-exclude>{math(f.latex, True, f.speech(lang))}</div>'
         f'<div class="mhasym-meta">{mark}'
         f'<button class="mhasym-copy md-button" type="button" data-tex="{html.escape(f.latex, quote=True)}" '
         f'data-copied="{words["copied"]}">{words["copy"]}</button></div>'
@@ -84,7 +84,7 @@ def derivation_html(d, result, scores, lang: str, figure: str = "") -> str:
                 symbol += " · " + html.escape(mutant_words(lang, s.killed, s.built, len(s.equivalent)))
             mark = (f'<details class="mhasym-check"><summary>{symbol}</summary>'
                     f'<p>{html.escape(said(proof.how or proof.error, lang))}</p></details>')
-        rows.append(f'<li class="mhasym-step" value="{k}"><div class="mhasym-display" data-search-exclude>'
+        rows.append(f'<li class="mhasym-step" value="{k}"><div class="mhasym-display" tabindex="0" data-search-exclude>'
                     f'{math(tex, True, d.spoken(k, lang))}</div><p class="mhasym-why"><b>{words["because"]}{words["colon"]}</b>'
                     f'{text_html(step.why[lang], lang)}</p>{mark}</li>')
     numbers = ""

@@ -17,6 +17,7 @@ import tempfile
 from pathlib import Path
 
 from mhasym.catalog import registry as catalog
+from mhasym.catalog.text import Text
 from mhasym.model import notation
 from mhasym.errors import MhasymError
 from mhasym.publish.words import WORDS, badge, facts, kind_name, said
@@ -25,15 +26,42 @@ STY = "mhasym-notation"
 TEX_INSTALL = ("apt-get install -y --no-install-recommends texlive-latex-base texlive-latex-recommended "
                "texlive-pictures latex-cjk-chinese latex-cjk-chinese-arphic-gbsn00lp")
 
-# In the order that defines everything before it is used: one head, then many, masks, then the layers.
+# In the order that defines everything before it is used: where Q, K, V come from and one head, then many
+# heads, masks, the parts of a layer (embedding, positional encoding, LayerNorm, FFN, residual), then the layers.
 SLIDES = [
-    "attention.sdpa", "attention.shapes",
+    "attention.projections", "attention.sdpa", "attention.weights", "attention.shapes",
     "mha.head", "seed.head_1", "seed.head_2", "seed.concat_2", "seed.head_i", "seed.concat_h", "seed.shape_h",
     "seed.shape_100", "mha.paper_heads", "mha.multihead", "mha.weights", "id.concat_wo",
-    "masks.causal_top_left", "masks.cross_attention",
-    "tr.positional_encoding", "tr.layer_norm", "tr.ffn", "tr.residual_post",
-    "tr.encoder_layer", "tr.decoder_layer", "tr.encoder_stack", "tr.decoder_stack",
+    "masks.causal_top_left", "attention.masked",
+    "tr.embedding", "tr.positional_encoding", "tr.layer_norm", "tr.ffn", "tr.residual_post",
+    "tr.encoder_layer", "tr.decoder_layer", "masks.cross_attention", "tr.encoder_stack", "tr.decoder_stack",
 ]
+
+# Figures of the notes and slides: the site's figures (drawn from the model's numbers), each placed after the
+# formula it illustrates, with a numbered caption that the text refers to.
+FIGURES = [
+    ("attention_weights", "attention.weights", Text("Attention weights of two heads", "两个头的注意力权重"),
+     Text("The attention weights [[A]] of two heads, computed by mhasym.numeric for 5 random queries and 7 random "
+          "keys (fixed seed): every row is a softmax and sums to 1.",
+          "两个头的注意力权重 [[A]]：由 mhasym.numeric 对 5 个随机查询和 7 个随机键（固定随机种子）计算得到；"
+          "每一行是一个 softmax，和为 1。")),
+    ("concatenation", "seed.concat_2", Text("Two heads side by side", "两个头左右拼接"),
+     Text("The lecture notebook's example: two head outputs [[Z:1]] and [[Z:2]] of shape 2 × 3 side by side give "
+          "a 2 × 6 matrix.",
+          "课程笔记中的例子：两个形状为 2 × 3 的头输出 [[Z:1]] 和 [[Z:2]] 左右拼接，得到 2 × 6 的矩阵。")),
+    ("multihead", "mha.multihead", Text("Multi-head attention", "多头注意力"),
+     Text("Multi-head attention with h = 8 heads: every head has its own [[W_Q:i]], [[W_K:i]], [[W_V:i]]; the "
+          "outputs are concatenated and multiplied by [[W_O]].",
+          "h = 8 个头的多头注意力：每个头有自己的 [[W_Q:i]]、[[W_K:i]]、[[W_V:i]]；各头的输出拼接后乘以 [[W_O]]。")),
+    ("architecture", "tr.residual_post", Text("The Transformer", "Transformer 的结构"),
+     Text("The Transformer of the paper: N = 6 encoder layers (self-attention, feed-forward network) and N = 6 "
+          "decoder layers (masked self-attention, attention over the encoder output, feed-forward network), "
+          "each sublayer followed by Add & LayerNorm.",
+          "论文中的 Transformer：N = 6 个编码器层（自注意力、前馈网络）和 N = 6 个解码器层（带掩码的自注意力、"
+          "对编码器输出的交叉注意力、前馈网络），每个子层之后是残差连接与层标准化。")),
+]
+FIGURE_AFTER = {fid: name for name, fid, _, _ in FIGURES}
+FIGURE_INSTALL = "apt-get install -y --no-install-recommends librsvg2-bin fonts-noto-cjk"
 
 
 _SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_", "{": r"\{",
@@ -114,6 +142,44 @@ def _derivations(lang: str, proofs: dict) -> list:
     return body
 
 
+def figure_reference(name: str, lang: str) -> str:
+    """The sentence in the text that points at a figure: "See Figure 2." / "见图 2。"."""
+    if lang == "en":
+        return rf"See Figure~\ref{{fig:{name}}}."
+    return rf"见图~\ref{{fig:{name}}}。"
+
+
+def figure_float(name: str, caption: Text, lang: str, slide: bool = False) -> list:
+    """A figure: the PDF drawn from the site's SVG (or, when it could not be drawn, a box saying how to draw it),
+    with its numbered caption."""
+    size = r"width=\textwidth,height=0.72\textheight,keepaspectratio" if slide else r"width=0.9\linewidth"
+    missing = escape(f"figures/{name}.svg: convert it to PDF with rsvg-convert")
+    return [r"\begin{figure}[htbp]" if not slide else r"\begin{figure}", r"\centering",
+            rf"\IfFileExists{{figures/{name}.pdf}}{{\includegraphics[{size}]{{figures/{name}.pdf}}}}"
+            rf"{{\fbox{{\footnotesize {missing}}}}}",
+            rf"\caption{{{prose(caption[lang])}}}\label{{fig:{name}}}", r"\end{figure}"]
+
+
+def write_figures(folder: Path, lang: str, need_pdf: bool) -> None:
+    """figures/NAME.svg for every figure of the notes and slides, and NAME.pdf through rsvg-convert (librsvg)
+    when it is installed; ``need_pdf`` makes its absence an error."""
+    from mhasym.publish import figures
+
+    drawn = figures.all_figures(lang)
+    (folder / "figures").mkdir(exist_ok=True)
+    exe = shutil.which("rsvg-convert")
+    if exe is None and need_pdf:
+        raise MhasymError(f"rsvg-convert not found; it draws the figures of the notes as PDF: {FIGURE_INSTALL}")
+    for name, _, _, _ in FIGURES:
+        svg = folder / "figures" / f"{name}.svg"
+        svg.write_text(drawn[name], encoding="utf-8")
+        if exe is not None:
+            run = subprocess.run([exe, "-f", "pdf", "-o", str(svg.with_suffix(".pdf")), str(svg)],
+                                 capture_output=True, text=True, timeout=120)
+            if run.returncode != 0:
+                raise MhasymError(f"rsvg-convert failed on {svg.name}: {(run.stderr or 'no message').splitlines()[0]}")
+
+
 def check_line(result, lang: str) -> str:
     """A check result in LaTeX, under its formula in the notes."""
     parts = [f"{kind_name(result, lang)}: {escape(said(result.compared, lang))}"] + [escape(p) for p in facts(result, lang)]
@@ -131,6 +197,8 @@ def _preamble(cls: str, lang: str, options: str = "") -> list:
     else:
         lines.append(r"\usefonttheme[onlymath]{serif}")  # upright names in formulas match the math
     lines += [rf"\usepackage{{{STY}}}"]
+    if cls == "beamer":
+        lines.append(r"\setbeamertemplate{caption}[numbered]")
     if lang == "zh":
         lines.append(r"\usepackage{CJKutf8}")
     return lines
@@ -138,7 +206,8 @@ def _preamble(cls: str, lang: str, options: str = "") -> list:
 
 def _body(lang: str, lines: list) -> list:
     if lang == "zh":
-        return [r"\begin{CJK}{UTF8}{gbsn}", r"\renewcommand{\contentsname}{目录}", *lines, r"\end{CJK}"]
+        return [r"\begin{CJK}{UTF8}{gbsn}", r"\renewcommand{\contentsname}{目录}", r"\renewcommand{\figurename}{图}",
+                *lines, r"\end{CJK}"]
     return lines
 
 
@@ -158,6 +227,10 @@ def notes(lang: str, results: dict, proofs: dict | None = None) -> str:
                 title = rf"{escape(_cap(badge(f, lang)))}: {title}"
             body += [rf"\subsection*{{{title}}}", prose(f.description[lang]),
                      rf"\mhdisplay{{\input{{formulas/{f.id}.tex}}}}", check_line(results[f.id], lang), ""]
+            if f.id in FIGURE_AFTER:
+                name = FIGURE_AFTER[f.id]
+                caption = next(c for n, _, _, c in FIGURES if n == name)
+                body += [figure_reference(name, lang), *figure_float(name, caption, lang), ""]
     body += [rf"\section{{{escape(w['notation'])}}}", r"\begin{tabular}{lll}",
              rf"\textbf{{{_cap(w['symbol'])}}} & \textbf{{{_cap(w['shape'])}}} & \textbf{{{_cap(w['meaning'])}}} \\ \hline"]
     for key, shape, en, zh in notation.GLOSSARY:
@@ -168,6 +241,19 @@ def notes(lang: str, results: dict, proofs: dict | None = None) -> str:
                      + [r"\end{document}", ""])
 
 
+def _slide_display(f) -> list:
+    """A formula on a slide at a readable size: several relations (a group) one per line rather than shrunk
+    into one, a single formula from its snippet."""
+    from mhasym.model.expressions import Group
+
+    if isinstance(f.expr, Group) and len(f.expr.args) > 1:
+        from mhasym.printing.latex import latex
+
+        rows = [latex(item, notation_macros=True) for item in f.expr.args]
+        return [r"{\large", *(rf"\mhdisplay{{{row}}}" for row in rows), "}"]
+    return [rf"{{\large\mhdisplay{{\input{{formulas/{f.id}.tex}}}}}}"]
+
+
 def slides(lang: str) -> str:
     """Beamer slides of the multi-head attention part: heads, Z_i, concatenation, W^O, encoder and decoder."""
     w = WORDS[lang]
@@ -175,9 +261,16 @@ def slides(lang: str) -> str:
             r"\begin{frame}\titlepage\end{frame}"]
     for fid in SLIDES:
         f = catalog.formula(fid)
-        body += [rf"\begin{{frame}}{{{prose(f.title[lang])}}}",
-                 rf"{{\large\mhdisplay{{\input{{formulas/{f.id}.tex}}}}}}\medskip",
-                 rf"{{\small {prose(f.description[lang])}}}", r"\end{frame}"]
+        body += [rf"\begin{{frame}}{{{prose(f.title[lang])}}}", *_slide_display(f), r"\medskip",
+                 rf"{{\small {prose(f.description[lang])}}}"]
+        name = FIGURE_AFTER.get(fid)
+        if name is not None:
+            body.append(rf"{{\small {figure_reference(name, lang)}}}")
+        body.append(r"\end{frame}")
+        if name is not None:
+            title, caption = next((t, c) for n, _, t, c in FIGURES if n == name)
+            body += [rf"\begin{{frame}}{{{prose(title[lang])}}}", *figure_float(name, caption, lang, slide=True),
+                     r"\end{frame}"]
     from mhasym.catalog.derivation import derivations
 
     for d in derivations():
@@ -229,6 +322,8 @@ def export_latex(out, lang: str = "en", pdf: bool = False, results: dict | None 
     out = _target(out)
     if pdf and shutil.which("pdflatex") is None:
         raise MhasymError(f"pdflatex not found; install TeX Live: {TEX_INSTALL}")
+    if pdf and shutil.which("rsvg-convert") is None:
+        raise MhasymError(f"rsvg-convert not found; it draws the figures of the notes as PDF: {FIGURE_INSTALL}")
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         work = Path(tempfile.mkdtemp(prefix=".mhasym-export-", dir=out.parent))
@@ -252,6 +347,7 @@ def export_latex(out, lang: str = "en", pdf: bool = False, results: dict | None 
         for d in derivations():
             (work / "derivations" / f"{d.id}.tex").write_text(derivation_snippet(d, lang), encoding="utf-8")
         (work / f"{STY}.sty").write_text(sty(), encoding="utf-8")
+        write_figures(work, lang, need_pdf=pdf)
         (work / "notes.tex").write_text(notes(lang, results, proofs), encoding="utf-8")
         (work / "slides.tex").write_text(slides(lang), encoding="utf-8")
         if pdf:

@@ -56,6 +56,9 @@ INLINE = re.compile(r"`#!m\s+([^`]+?)\s*`")
 HAND_MATH = re.compile(r"\$|\\\(|\\\[|\\begin")
 OUTSIDE = re.compile(r"!\[[^\]]*\]\(\s*(https?:)?//|<(img|script|iframe)[^>]*\bsrc=[\"']?(https?:)?//", re.I)
 OUTSIDE_URL = re.compile(r"(https?:)?//")
+# the names of Material's colour-scheme switch in mkdocs.yml -> their entries in publish/words.py
+SCHEME_SWITCH = {"Switch to light mode": "to_light", "Switch to dark mode": "to_dark",
+                 "Switch to system preference": "to_system"}
 KEEP_TEX = "MHASYM_KEEP_TEX"  # set by benchmarks/run.py: each formula keeps its TeX in data-tex
 
 
@@ -462,6 +465,10 @@ class MhasymPlugin(BasePlugin):
             if HAND_MATH.search(el.get_text()):
                 raise PluginError(f"{page.file.src_uri}: math typed by hand in a notebook markdown cell: "
                                   f"{el.get_text().strip()[:60]!r}")
+        # A wide formula scrolls inside its display and wide code inside its cell: a keyboard reaches and scrolls
+        # them (Material does the same for its own code blocks)
+        for el in soup.select(".jp-InputArea-editor .highlight-ipynb, .jp-OutputArea-output pre"):
+            el["tabindex"] = "0"
         # Notebook pages stay out of the search index: Material's search parser loses its place in the HTML
         # of their code cells, and a query that matches such a page then finds nothing at all (measured:
         # 多头注意力 found no page while the Chinese notebook was indexed). The prose pages say the same.
@@ -510,6 +517,12 @@ class MhasymPlugin(BasePlugin):
                 if any(soup.select_one(f".{c}") is not None for c in classes):
                     css.insert_before(soup.new_tag("link", rel="preload", href=f"{base}{name}.woff2", attrs={
                         "as": "font", "type": "font/woff2", "crossorigin": ""}))
+        # the colour-scheme switch in the page's language (mkdocs.yml names it in English)
+        lang = getattr(page.file, "locale", None) or "en"
+        for label in soup.select("label[for^=__palette]"):
+            for attr in ("title", "aria-label"):
+                if label.get(attr) in SCHEME_SWITCH:
+                    label[attr] = WORDS.get(lang, WORDS["en"])[SCHEME_SWITCH[label[attr]]]
         return str(soup)
 
     # End of a build

@@ -13,6 +13,7 @@ WORDS = {
     "en": {
         # the site's formula blocks and tables
         "checked": "checked", "rejected": "rejected by the checks", "copy": "copy LaTeX", "copied": "copied",
+        "to_light": "Switch to light mode", "to_dark": "Switch to dark mode", "to_system": "Switch to system preference",
         "wrong": "wrong", "convention": "another convention", "symbol": "symbol", "shape": "shape", "meaning": "meaning", "formulas": "formulas",
         "section": "section", "kinds": "checks",
         # the notes and slides
@@ -42,6 +43,7 @@ WORDS = {
     },
     "zh": {
         "checked": "已验证", "rejected": "被验证拒绝", "copy": "复制 LaTeX", "copied": "已复制",
+        "to_light": "切换到浅色模式", "to_dark": "切换到深色模式", "to_system": "跟随系统设置",
         "wrong": "错误写法", "convention": "另一种约定", "symbol": "符号", "shape": "形状", "meaning": "含义", "formulas": "公式数",
         "section": "章节", "kinds": "验证",
         "title": "多头注意力与 Transformer", "subtitle": "由 mhasym 生成并验证的公式",
