@@ -35,6 +35,11 @@ INSPECT = """() => {
 }"""
 
 
+# what scrolling through the whole page does: every section laid out, every formula drawn
+DRAW_ALL = """() => { if (window.mhasymDrawAll) mhasymDrawAll();
+                      document.documentElement.classList.add('mhasym-laid-out'); }"""
+
+
 @pytest.fixture(scope="module")
 def browser():
     from playwright.sync_api import sync_playwright
@@ -76,7 +81,9 @@ def test_every_page_as_a_reader_sees_it(browser, server, built_site):
     checked_links, failures = {}, []
     for rel in pages(built_site):
         context, page, errors, outside = _open(browser, server.url + rel)
-        # figures load lazily, when a reader scrolls near them: load them all now, as scrolling would
+        # figures load lazily and later sections' math is drawn when a reader scrolls near them: load and draw
+        # everything now, as scrolling would
+        page.evaluate(DRAW_ALL)
         page.evaluate("""() => Promise.all([...document.images].map(img => {
             img.loading = "eager";
             return img.complete ? null : new Promise(done => { img.onload = img.onerror = done; });
@@ -146,9 +153,43 @@ def test_axe_finds_no_serious_violation_on_any_page(browser, server, built_site)
                                  "zh/mistakes/", "notebooks/attention_numbers/"])
 def test_phone_width_has_no_horizontal_overflow(browser, server, rel):
     context, page, errors, _ = _open(browser, server.url + rel, width=375)
+    page.evaluate(DRAW_ALL)
     overflow = page.evaluate("() => document.documentElement.scrollWidth - document.documentElement.clientWidth")
     context.close()
     assert overflow <= 1, f"/{rel} is {overflow}px wider than a 375px screen"
+
+
+@pytest.mark.parametrize("rel", ["mistakes/", "zh/multihead/"])
+def test_later_math_is_drawn_when_a_reader_scrolls_to_it(browser, server, rel):
+    """Math on the first screen is drawn on load; later sections' drawing waits (the words and MathML are
+    there) and is drawn as the reader scrolls; at the bottom every formula is drawn and has a size."""
+    context, page, errors, _ = _open(browser, server.url + rel)
+    waiting = 'script[type="text/x-mhasym-math"]'
+    first_screen = page.evaluate("""() => [...document.querySelectorAll('.mhasym-rendered')]
+        .filter(m => { const r = m.getBoundingClientRect(); return r.top < innerHeight && r.bottom > 0; })
+        .map(m => [m.querySelector('.katex-html') !== null, m.getBoundingClientRect().width])""")
+    assert first_screen and all(drawn and width > 0 for drawn, width in first_screen)
+    assert page.locator(waiting).count() > 0
+    for _ in range(200):
+        if page.locator(waiting).count() == 0:
+            break
+        page.mouse.wheel(0, 800)
+        page.wait_for_timeout(50)
+    assert page.locator(waiting).count() == 0
+    sizes = page.evaluate("() => [...document.querySelectorAll('.katex')].map(k => k.getBoundingClientRect().width)")
+    context.close()
+    assert sizes and min(sizes) > 0 and not errors
+
+
+def test_without_javascript_later_math_shows_its_mathml(browser, server):
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(server.url + "mistakes/", wait_until="load")
+    widths = page.evaluate  # evaluate works with scripts of the page turned off
+    sizes = widths("""() => [...document.querySelectorAll('.mhasym-deferred .katex-mathml math')]
+        .map(m => m.getBoundingClientRect().width)""")
+    context.close()
+    assert len(sizes) > 20 and min(sizes) > 0
 
 
 def test_copy_button_copies_the_catalog_tex(browser, server):

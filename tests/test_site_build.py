@@ -103,6 +103,24 @@ def test_every_formula_reaches_assistive_technology_as_words_and_mathml(built_si
     assert count > 1000
 
 
+@pytest.mark.parametrize("page", ["mistakes/", "zh/multihead/", "derivations/"])
+def test_later_sections_hold_their_drawing_for_later(built_site, page):
+    """After the first section, each formula's drawing (KaTeX's aria-hidden HTML) waits in a script for the
+    reader to scroll near it; its words and MathML are on the page from the start; without JavaScript a style
+    shows the MathML."""
+    doc = soup(built_site, page)
+    sections = [s for s in doc.select(".mhasym-section") if s.select_one(".mhasym-section") is None]
+    assert len(sections) >= 3
+    assert sections[0].select(".katex-html") and not sections[0].select("script[type='text/x-mhasym-math']")
+    holders = doc.select("script[type='text/x-mhasym-math']")
+    assert len(holders) > 10
+    for holder in holders:
+        math = holder.find_parent(attrs={"role": "math"})
+        assert "mhasym-deferred" in math["class"] and math.select_one(".katex-mathml math")
+        assert holder.string.startswith('<span aria-hidden="true" class="katex-html"')
+    assert ".mhasym-deferred .katex-mathml" in str(doc.find("noscript"))
+
+
 def test_notebook_math_is_said_in_the_page_language(built_site):
     en = soup(built_site, "notebooks/using_mhasym/").select("[role=math]")
     zh = soup(built_site, "zh/notebooks/using_mhasym/").select("[role=math]")

@@ -30,6 +30,7 @@ document.addEventListener("click", mhasymCopy);
 // section would land in the wrong place: before jumping to a #section, every block is laid out.
 function mhasymJump() {
   if (!location.hash) return;
+  mhasymDrawAll();
   document.documentElement.classList.add("mhasym-laid-out");
   const target = document.getElementById(decodeURIComponent(location.hash.slice(1)));
   if (target) requestAnimationFrame(() => target.scrollIntoView());
@@ -39,4 +40,39 @@ if (document.readyState === "loading") {
   document.addEventListener("DOMContentLoaded", mhasymJump);
 } else {
   mhasymJump();
+}
+
+// The drawing of math in later sections waits in <script type="text/x-mhasym-math"> (the mhasym plugin puts it
+// there; the words and the MathML are already on the page). A section's math is drawn at once when the
+// section is on the first screen, otherwise when it comes within 1500 px of the screen, and all of it before
+// printing or a jump to a #section.
+const MHASYM_DEFERRED = 'script[type="text/x-mhasym-math"]';
+function mhasymDraw(section) {
+  for (const holder of section.querySelectorAll(MHASYM_DEFERRED)) {
+    if (section !== document && holder.closest(".mhasym-section") !== section) continue;
+    holder.insertAdjacentHTML("afterend", holder.textContent);
+    const math = holder.closest(".mhasym-deferred");
+    holder.remove();
+    if (math) math.classList.remove("mhasym-deferred");
+  }
+}
+function mhasymDrawAll() { mhasymDraw(document); }
+function mhasymWatch() {
+  const waiting = [...new Set([...document.querySelectorAll(MHASYM_DEFERRED)].map(h => h.closest(".mhasym-section")))]
+    .filter(Boolean);
+  if (!waiting.length) return;
+  const near = 1500;
+  const watcher = new IntersectionObserver(entries => {
+    for (const e of entries) if (e.isIntersecting) { mhasymDraw(e.target); watcher.unobserve(e.target); }
+  }, {rootMargin: `${near}px 0px`});
+  for (const section of waiting) {
+    if (section.getBoundingClientRect().top < window.innerHeight) mhasymDraw(section);  // on the first screen
+    else watcher.observe(section);
+  }
+}
+window.addEventListener("beforeprint", mhasymDrawAll);
+if (document.readyState === "loading") {
+  document.addEventListener("DOMContentLoaded", mhasymWatch);
+} else {
+  mhasymWatch();
 }

@@ -188,13 +188,34 @@ def formulas(section: str | None = None) -> list:
     return sorted(entries, key=lambda f: (sections.index(f.section), modules.index(f.module), ids.index(f.id)))
 
 
+_EXPRESSIONS: dict = {}
+_EXPRESSION_MODULES = ("mhasym.catalog.entries.derivations",)
+
+
+def expression(name: str, build) -> None:
+    """Name an expression that prose shows as math, ``[[expr:NAME]]`` (built by ``build()`` on first use): a
+    formula that belongs in a sentence, such as one entry of a gradient, but is not a catalog entry."""
+    add(_EXPRESSIONS, name, [build, None], "expression")
+
+
+def _expression(name: str):
+    for module in _EXPRESSION_MODULES:
+        importlib.import_module(module)
+    found = lookup(_EXPRESSIONS, name, "expression")
+    if found[1] is None:
+        found[1] = found[0]()
+    return found[1]
+
+
 def marker(name: str):
-    """What a text marker ``[[name]]`` stands for: a formula of the catalog (by id) or a symbol of
-    :func:`mhasym.model.notation.symbol`."""
+    """What a text marker ``[[name]]`` stands for: a formula of the catalog (by id), a named expression
+    (``expr:NAME``) or a symbol of :func:`mhasym.model.notation.symbol`."""
     from mhasym.model import notation
 
     if name in _load():
         return formula(name)
+    if name.startswith("expr:"):
+        return _expression(name[len("expr:"):])
     try:
         return notation.symbol(name)
     except MhasymError:

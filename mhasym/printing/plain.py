@@ -17,6 +17,8 @@ from mhasym.model import notation
 class PlainPrinter(StrPrinter):
     """Names as a reader writes them in plain text: ``W^Q_2``, ``sqrt(d_k)``, ``n^2``, ``K^T``."""
 
+    printmethod = "_plain"  # not SymPy's _sympystr, which writes an indexed entry a_i as a[i]
+
     def _print_NamedMatrix(self, expr):
         base = notation.MATRIX_PLAIN.get(expr.key, expr.key)
         return base if expr.index is None else f"{base}_{self._print(expr.index)}"
@@ -56,6 +58,42 @@ class PlainPrinter(StrPrinter):
 
     def _print_HadamardProduct(self, expr):
         return " o ".join(self.parenthesize(a, 50) for a in expr.args)
+
+    def _print_Relation(self, expr):
+        op = {"=": "=", "in": "in", "approx": "≈", "equiv": "≡"}[expr.op]
+        return f"{self._print(expr.lhs)} {op} {self._print(expr.rhs)}"
+
+    def _print_Scaled(self, expr):
+        return f"{self.parenthesize(expr.numerator, 50)} / {self.parenthesize(expr.denominator, 50)}"
+
+    def _print_Frac(self, expr):
+        return "/".join(self.parenthesize(a, 50) for a in expr.args)
+
+    def _print_Times(self, expr):
+        return " ".join(self.parenthesize(a, 50) for a in expr.args)
+
+    def _print_Minus(self, expr):
+        return f"{self._print(expr.args[0])} - {self.parenthesize(expr.args[1], 45)}"
+
+    def _print_Derivative(self, expr):
+        (var, _), = expr.variable_count
+        return f"d{self._print(expr.expr)}/d{self._print(var)}"
+
+    def _print_Indexed(self, expr):
+        return self._print(expr.base.label) + "_" + "".join(self._print(i) for i in expr.indices)
+
+    def _print_MatrixElement(self, expr):
+        return self.parenthesize(expr.parent, 100) + "_" + "".join(self._print(i) for i in (expr.i, expr.j))
+
+    def _print_Sum(self, expr):
+        ranges = ",".join(f"{self._print(i)}={self._print(a)}..{self._print(b)}" for i, a, b in reversed(expr.limits))
+        return f"sum_{ranges} {self.parenthesize(expr.function, 50)}"
+
+    def _print_exp(self, expr):
+        return f"e^({self._print(expr.args[0])})"
+
+    def _print_KroneckerDelta(self, expr):
+        return "δ_" + "".join(self._print(a) for a in expr.args)
 
     def _print_Apply(self, expr):
         return f"{expr.name}(" + ", ".join(self._print(a) for a in expr.operands) + ")"

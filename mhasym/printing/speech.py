@@ -57,7 +57,7 @@ WORDS = {
         "case": "{v} if {c}", "otherwise": "{v} otherwise", "case_sep": "; ",
         "le": "{a} is at most {b}", "lt": "{a} is less than {b}", "ge": "{a} is at least {b}",
         "gt": "{a} is greater than {b}", "eq": "{a} equals {b}", "ne": "{a} is not equal to {b}",
-        "sum": "the sum over {i} from {a} to {b} of {x}",
+        "sum": "the sum over {i} from {a} to {b} of {x}", "range": "{i} from {a} to {b}",
         "stack": "{layer} 1 through {layer} {n} applied one after the other to {x}",
         "stack_extra": "{layer} 1 through {layer} {n}, each also given {extra}, applied one after the other to {x}",
         "entry_of": "{x}, entry {i}", "element_of": "{x}, entry {i} {j}", "indexed": "{x} with index {i}",
@@ -89,7 +89,7 @@ WORDS = {
         "case": "{v}，当 {c} 时", "otherwise": "{v}，其他情况", "case_sep": "；",
         "le": "{a} 小于等于 {b}", "lt": "{a} 小于 {b}", "ge": "{a} 大于等于 {b}",
         "gt": "{a} 大于 {b}", "eq": "{a} 等于 {b}", "ne": "{a} 不等于 {b}",
-        "sum": "对 {i} 从 {a} 到 {b} 求和 {x}",
+        "sum": "对 {i} 从 {a} 到 {b} 求和 {x}", "range": "{i} 从 {a} 到 {b}",
         "stack": "{layer} 1 到 {layer} {n} 依次作用于 {x}",
         "stack_extra": "{layer} 1 到 {layer} {n} 依次作用于 {x}，每层还读取 {extra}",
         "entry_of": "{x} 的第 {i} 个分量", "element_of": "{x} 的第 {i} 行第 {j} 列元素", "indexed": "{x} 下标 {i}",
@@ -227,7 +227,7 @@ class SpeechPrinter(Printer):
         return self._say("indexed", x=base, i=self.w["list"].join(self._print(i) for i in expr.indices))
 
     def _print_MatrixElement(self, expr):
-        if isinstance(expr.parent, MatrixSymbol):
+        if self._is_simple(expr.parent):  # Z_il, dZ_il
             return " ".join(self._print(a) for a in (expr.parent, expr.i, expr.j))
         return self._say("element_of", x=self._print(expr.parent), i=self._print(expr.i), j=self._print(expr.j))
 
@@ -354,8 +354,11 @@ class SpeechPrinter(Printer):
         return self._list(expr.args)
 
     def _print_Sum(self, expr):
-        (i, a, b), = expr.limits
-        return self._say("sum", i=self._print(i), a=self._print(a), b=self._print(b), x=self._grouped(expr.function))
+        # a double sum is one sum over both ranges, the outer one said first
+        (i, a, b), *inner = reversed(expr.limits)
+        ranges = [self._say("range", i=self._print(v), a=self._print(lo), b=self._print(hi)) for v, lo, hi in inner]
+        return self._say("sum", i=self._print(i), a=self._print(a), b=self._print(b) + "".join(
+            self.w["list"] + r for r in ranges), x=self._grouped(expr.function))
 
     def _print_Piecewise(self, expr):
         rows = []

@@ -62,6 +62,56 @@ SCHEME_SWITCH = {"Switch to light mode": "to_light", "Switch to dark mode": "to_
 KEEP_TEX = "MHASYM_KEEP_TEX"  # set by benchmarks/run.py: each formula keeps its TeX in data-tex
 
 
+def _sections(soup, level: int = 2, parent=None) -> None:
+    """Each top-level ``h2`` and what follows it, up to the next one, in a ``div.mhasym-section``, and inside it
+    each ``h3`` the same way: the browser lays out and styles a section only when it comes near the screen
+    (``content-visibility`` in mhasym.css), so a page with many formulas shows as soon as its first screen is
+    ready."""
+    parent = soup if parent is None else parent
+    tag = f"h{level}"
+    for heading in parent.find_all(tag, recursive=False):
+        section = soup.new_tag("div", attrs={"class": "mhasym-section"})
+        heading.insert_before(section)
+        node = heading
+        while node is not None and (node is heading or getattr(node, "name", None) != tag):
+            following = node.next_sibling
+            section.append(node.extract())
+            node = following
+        if level < 3:
+            _sections(soup, level + 1, section)
+
+
+DEFERRED = "text/x-mhasym-math"  # the type of the script that holds a formula's drawing until it is needed
+NO_SCRIPT = ("<noscript><style>.mhasym-deferred .katex-mathml { position: static; clip: auto; width: auto; "
+             "height: auto; overflow: visible; }</style></noscript>")
+
+
+def _defer_drawing(soup, immediate: int = 1) -> None:
+    """The drawing of math after the first ``immediate`` sections (KaTeX's HTML, which is aria-hidden) waits in
+    a ``<script type="text/x-mhasym-math">`` until its section comes near the screen (mhasym.js draws it), so
+    the browser does not parse and style the drawing of a whole page before showing its first screen. The
+    words (``aria-label``) and KaTeX's MathML stay in place for assistive technology; without JavaScript the
+    browser shows that MathML instead (the ``<noscript>`` style)."""
+    from bs4 import BeautifulSoup
+
+    leaves = [s for s in soup.select(".mhasym-section") if s.select_one(".mhasym-section") is None]
+    deferred = 0
+    for section in leaves[immediate:]:
+        for el in section.select(".mhasym-rendered"):
+            if el.find_parent(class_="mhasym-section") is not section:
+                continue
+            drawing = el.select_one(".katex-html")
+            if drawing is None:
+                continue
+            holder = soup.new_tag("script", attrs={"type": DEFERRED})
+            holder.string = str(drawing)
+            drawing.replace_with(holder)
+            el["class"] = el.get("class", []) + ["mhasym-deferred"]
+            deferred += 1
+    if deferred:
+        soup.insert(0, BeautifulSoup(NO_SCRIPT, "html.parser"))
+
+
 def _bare(tex: str) -> str:
     """A notebook's TeX without the ``\\displaystyle`` that Jupyter's display adds, for matching."""
     return tex.strip().removeprefix("\\displaystyle").strip()
@@ -477,6 +527,7 @@ class MhasymPlugin(BasePlugin):
         # Figures load when they come near the screen: the page and its math are ready without waiting for them.
         for img in soup.find_all("img", src=lambda s: s and "figures/" in s):
             img["loading"], img["decoding"] = "lazy", "async"
+        _sections(soup)
         try:
             answers = self.katex.render([(tex, display) for _, tex, display in targets])
         except mhasym.MhasymError as exc:
@@ -499,6 +550,7 @@ class MhasymPlugin(BasePlugin):
                 el["data-tex"] = tex
             el["data-search-exclude"] = ""
             el["class"] = el.get("class", []) + ["mhasym-rendered"]
+        _defer_drawing(soup)
         return str(soup)
 
     def on_post_page(self, output, page, config):

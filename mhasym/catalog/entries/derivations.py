@@ -12,6 +12,7 @@ from sympy.matrices.expressions import HadamardProduct, MatAdd, MatMul, OneMatri
 
 from mhasym.catalog import proofs
 from mhasym.catalog.derivation import Derivation, Step, register
+from mhasym.catalog.registry import expression
 from mhasym.catalog.entries.sources import PAPER
 from mhasym.catalog.text import Text
 from mhasym.model import notation
@@ -100,6 +101,16 @@ def _softmax_entry(e):
     return sp.exp(s_[e.indices[0]]) / sp.Sum(sp.exp(s_[k]), (k, 1, m))
 
 
+for _name, _build in {
+    "softmax_entry": lambda: Relation(a[i], Frac(sp.exp(s_[i]), _total())),
+    "jacobian_entry": lambda: Relation(sp.Derivative(a[i], s_[j]), Times(a[i], Minus(sp.KroneckerDelta(i, j), a[j]))),
+    "a_i": lambda: a[i], "s_i": lambda: s_[i], "s_j": lambda: s_[j],
+    "exp_s_i": lambda: sp.exp(s_[i]), "exp_s_j": lambda: sp.exp(s_[j]),
+    "delta_ij": lambda: sp.KroneckerDelta(i, j),
+}.items():
+    expression(_name, _build)
+
+
 def _jacobian_proof(relation):
     cases = [{"m": size, "i": x, "j": y} for size in (2, 3) for x in range(1, size + 1) for y in range(1, size + 1)]
     return proofs.scalar_equal(relation, cases, [(lambda e: isinstance(e, sp.Indexed) and e.base == a, _softmax_entry)])
@@ -108,27 +119,30 @@ def _jacobian_proof(relation):
 register(Derivation(
     "deriv.softmax_jacobian",
     Text("The softmax Jacobian", "softmax 的雅可比矩阵"),
-    Text("Take one row of scores s with [[m]] entries and its softmax a: a_i = e^(s_i) / sum_k e^(s_k), k = 1 .. [[m]]. "
-         "The backward pass of attention needs how every a_i changes with every s_j.",
-         "取一行得分 s（[[m]] 个分量）及其 softmax a：a_i = e^(s_i) / Σ_k e^(s_k)，k = 1 .. [[m]]。"
-         "注意力的反向传播需要知道每个 a_i 随每个 s_j 如何变化。"),
+    Text("Take one row of scores s with [[m]] entries and its softmax a: [[expr:softmax_entry]]. "
+         "The backward pass of attention needs how every [[expr:a_i]] changes with every [[expr:s_j]].",
+         "取一行得分 s（[[m]] 个分量）及其 softmax a：[[expr:softmax_entry]]。"
+         "注意力的反向传播需要知道每个 [[expr:a_i]] 随每个 [[expr:s_j]] 如何变化。"),
     [
         _step(lambda: Relation(sp.Derivative(a[i], s_[j]),
                                Frac(Minus(Times(sp.KroneckerDelta(i, j), sp.exp(s_[i]), _total()),
                                           Times(sp.exp(s_[i]), sp.exp(s_[j]))), Power(_total(), 2))),
-              "The quotient rule; the numerator e^(s_i) changes only with s_i (the Kronecker delta is 1 when "
-              "i = j, else 0), and the denominator changes by e^(s_j).",
-              "商的求导法则；分子 e^(s_i) 只随 s_i 变化（克罗内克 δ 在 i = j 时为 1，否则为 0），分母的导数是 e^(s_j)。",
+              "The quotient rule; the numerator [[expr:exp_s_i]] changes only with [[expr:s_i]] (the Kronecker "
+              "delta [[expr:delta_ij]] is 1 when i = j, else 0), and the denominator changes by [[expr:exp_s_j]].",
+              "商的求导法则；分子 [[expr:exp_s_i]] 只随 [[expr:s_i]] 变化（克罗内克 δ [[expr:delta_ij]] 在 i = j 时为 1，"
+              "否则为 0），分母的导数是 [[expr:exp_s_j]]。",
               _jacobian_proof),
         _step(lambda: Relation(Frac(Minus(Times(sp.KroneckerDelta(i, j), sp.exp(s_[i]), _total()),
                                           Times(sp.exp(s_[i]), sp.exp(s_[j]))), Power(_total(), 2)),
                                Times(a[i], Minus(sp.KroneckerDelta(i, j), a[j]))),
-              "Split the fraction: e^(s_i) over the sum is a_i, e^(s_j) over the sum is a_j.",
-              "把分式拆开：e^(s_i) 除以和是 a_i，e^(s_j) 除以和是 a_j。", _jacobian_proof),
+              "Split the fraction, and use [[expr:softmax_entry]] for i and the same for j.",
+              "把分式拆开，并对 i 用 [[expr:softmax_entry]]，对 j 同理。", _jacobian_proof),
     ],
-    Text("da_i/ds_j = a_i (δ_ij − a_j): the Jacobian of a row is diag(a) − a a^T. It is symmetric, and each of "
-         "its rows sums to 0, since the weights always sum to 1.",
-         "da_i/ds_j = a_i (δ_ij − a_j)：一行的雅可比矩阵为 diag(a) − a a^T。它是对称的，每行之和为 0，因为权重之和恒为 1。"),
+    Text("[[expr:jacobian_entry]]: the Jacobian of a row is the diagonal matrix of the weights minus the outer "
+         "product of the weights with themselves. It is symmetric, and each of its rows sums to 0, since the weights "
+         "always sum to 1.",
+         "[[expr:jacobian_entry]]：一行的雅可比矩阵等于以权重为对角元的对角矩阵减去权重与自身的外积。它是对称的，"
+         "每行之和为 0，因为权重之和恒为 1。"),
 ))
 
 
@@ -155,6 +169,37 @@ def _sdpa_setting():
 
 SDPA = _sdpa_setting()
 _grad = partial(proofs.gradient_equal, setting=SDPA)
+l = scalar("l")
+
+
+def _at(matrix_expr, row, col):
+    """The entry (row, col) of a matrix expression that SymPy cannot index itself, such as dZ."""
+    from sympy.matrices.expressions.matexpr import MatrixElement
+
+    return MatrixElement(matrix_expr, row, col)
+
+
+def _entry_sum(index, upper, *factors):
+    return sp.Sum(Times(*factors), (index, 1, upper))
+
+
+for _name, _build in {
+    "sdpa_scores": lambda: Relation(S, Scaled(MatMul(Q, Transpose(K)), sp.sqrt(d_k))),
+    "scores_transposed": lambda: Relation(Transpose(S), Scaled(MatMul(K, Transpose(Q)), sp.sqrt(d_k))),
+    "sdpa_weights": lambda: Relation(A, Softmax(MatAdd(S, M))),
+    "S_plus_M": lambda: MatAdd(S, M),
+    "sdpa_output": lambda: Relation(Z, MatMul(A, V)),
+    "sdpa_loss": lambda: Relation(scalar("loss"), sp.Sum(sp.Sum(Times(_at(Grad(Z), i, l), Z[i, l]), (l, 1, d_v)), (i, 1, n))),
+    "dZ": lambda: Grad(Z), "dV": lambda: Grad(V),
+    "dV_entry": lambda: Relation(sp.Derivative(scalar("loss"), V[k, l]), _entry_sum(i, n, _at(Grad(Z), i, l), A[i, k])),
+    "dA_entry": lambda: Relation(sp.Derivative(scalar("loss"), A[i, k]), _entry_sum(l, d_v, _at(Grad(Z), i, l), V[k, l])),
+    "dS_entry": lambda: Relation(_at(Grad(S), i, j), Times(A[i, j], Minus(_at(Grad(A), i, j),
+                                                                     _entry_sum(k, m, _at(Grad(A), i, k), A[i, k])))),
+    "M_blocked": lambda: Relation(M[i, j], -sp.oo),
+    "A_zero": lambda: Relation(A[i, j], 0),
+    "dS_zero": lambda: Relation(_at(Grad(S), i, j), 0),
+}.items():
+    expression(_name, _build)
 
 
 def _ds():
@@ -165,37 +210,37 @@ def _ds():
 register(Derivation(
     "deriv.sdpa_backward",
     Text("The backward pass of scaled dot-product attention", "缩放点积注意力的反向传播"),
-    Text("With [[S]] = Q K^T / [[sqrt:d_k]], [[A]] = softmax([[S]] + [[M]]) ([[M]] = 0 without a mask) and "
-         "[[Z]] = [[A]] V, take the loss [[loss]] = sum over all entries of d[[Z]] ∘ [[Z]], with the upstream gradient "
-         "d[[Z]] given. dX is the matrix of derivatives of [[loss]] with respect to the entries of X, shaped like X.",
-         "设 [[S]] = Q K^T / [[sqrt:d_k]]，[[A]] = softmax([[S]] + [[M]])（无掩码时 [[M]] = 0），[[Z]] = [[A]] V；"
-         "损失 [[loss]] 为 d[[Z]] ∘ [[Z]] 所有元素之和，其中上游梯度 d[[Z]] 已知。dX 表示 [[loss]] 对 X 各元素的导数组成的矩阵，形状与 X 相同。"),
+    Text("With [[expr:sdpa_scores]], [[expr:sdpa_weights]] ([[M]] = 0 without a mask) and [[expr:sdpa_output]], "
+         "take the loss [[expr:sdpa_loss]], with the upstream gradient [[expr:dZ]] given. The gradient of a matrix, "
+         "such as [[expr:dV]], holds the derivatives of [[loss]] with respect to its entries and has its shape.",
+         "设 [[expr:sdpa_scores]]，[[expr:sdpa_weights]]（无掩码时 [[M]] = 0），[[expr:sdpa_output]]；"
+         "损失为 [[expr:sdpa_loss]]，其中上游梯度 [[expr:dZ]] 已知。一个矩阵的梯度（如 [[expr:dV]]）由 [[loss]] "
+         "对它各元素的导数组成，形状与该矩阵相同。"),
     [
         _step(lambda: Relation(Grad(V), MatMul(Transpose(A), Grad(Z))),
-              "[[Z]] = [[A]] [[V]] is linear in [[V]]: dL/dV_kl = sum_i dZ_il A_ik.",
-              "[[Z]] = [[A]] [[V]] 对 [[V]] 是线性的：dL/dV_kl = Σ_i dZ_il A_ik。", _grad),
+              "[[expr:sdpa_output]] is linear in [[V]]: [[expr:dV_entry]].",
+              "[[expr:sdpa_output]] 对 [[V]] 是线性的：[[expr:dV_entry]]。", _grad),
         _step(lambda: Relation(Grad(A), MatMul(Grad(Z), Transpose(V))),
-              "[[Z]] = [[A]] [[V]] is linear in [[A]]: dL/dA_ik = sum_l dZ_il V_kl.",
-              "[[Z]] = [[A]] [[V]] 对 [[A]] 是线性的：dL/dA_ik = Σ_l dZ_il V_kl。", _grad),
+              "[[expr:sdpa_output]] is linear in [[A]]: [[expr:dA_entry]].",
+              "[[expr:sdpa_output]] 对 [[A]] 是线性的：[[expr:dA_entry]]。", _grad),
         _step(lambda: Relation(Grad(S), _ds()),
-              "Each row of A is the softmax of the same row of S + M; its Jacobian is diag(a) - a a^T "
-              "(the softmax Jacobian derivation), so dS_ij = A_ij (dA_ij - sum_k dA_ik A_ik).",
-              "A 的每一行是 S + M 同一行的 softmax，其雅可比矩阵为 diag(a) − a a^T（见 softmax 雅可比推导），"
-              "所以 dS_ij = A_ij (dA_ij − Σ_k dA_ik A_ik)。", _grad),
+              "Each row of [[A]] is the softmax of the same row of [[expr:S_plus_M]], with the Jacobian "
+              "[[expr:jacobian_entry]] (the softmax Jacobian derivation), so [[expr:dS_entry]].",
+              "[[A]] 的每一行是 [[expr:S_plus_M]] 同一行的 softmax，其雅可比矩阵为 [[expr:jacobian_entry]]"
+              "（见 softmax 雅可比推导），所以 [[expr:dS_entry]]。", _grad),
         _step(lambda: Relation(Grad(Q), Scaled(MatMul(Grad(S), K), sp.sqrt(d_k))),
-              "[[S]] = [[Q]] K^T / [[sqrt:d_k]] is linear in [[Q]].", "[[S]] = [[Q]] K^T / [[sqrt:d_k]] 对 [[Q]] 是线性的。", _grad),
+              "[[expr:sdpa_scores]] is linear in [[Q]].", "[[expr:sdpa_scores]] 对 [[Q]] 是线性的。", _grad),
         _step(lambda: Relation(Grad(K), Scaled(MatMul(Transpose(Grad(S)), Q), sp.sqrt(d_k))),
-              "S^T = [[K]] Q^T / [[sqrt:d_k]] is linear in [[K]].", "S^T = [[K]] Q^T / [[sqrt:d_k]] 对 [[K]] 是线性的。", _grad),
+              "[[expr:scores_transposed]] is linear in [[K]].", "[[expr:scores_transposed]] 对 [[K]] 是线性的。", _grad),
         _step(lambda: Relation(Grad(S), HadamardProduct(B, Grad(S))),
-              "Masked positions get no gradient: where M_ij = -inf, A_ij = 0, so dS_ij = 0 (B is 1 where the "
-              "query may attend the key, 0 elsewhere).",
-              "被屏蔽的位置没有梯度：M_ij = −∞ 处 A_ij = 0，所以 dS_ij = 0（B 在允许关注处为 1，其余为 0）。", _grad),
+              "Masked positions get no gradient: where [[expr:M_blocked]], [[expr:A_zero]], so [[expr:dS_zero]] "
+              "([[B]] is 1 where the query may attend the key, 0 elsewhere).",
+              "被屏蔽的位置没有梯度：[[expr:M_blocked]] 处 [[expr:A_zero]]，所以 [[expr:dS_zero]]"
+              "（[[B]] 在允许关注处为 1，其余为 0）。", _grad),
     ],
-    Text("dV = A^T dZ, dA = dZ V^T, dS = A ∘ (dA − rowsum(dA ∘ A) 1^T), dQ = dS K / sqrt(d_k), "
-         "dK = dS^T Q / sqrt(d_k), and dS = 0 where the mask blocks. mhasym.numeric.attention_backward runs these "
-         "formulas.",
-         "dV = A^T dZ，dA = dZ V^T，dS = A ∘ (dA − rowsum(dA ∘ A) 1^T)，dQ = dS K / √d_k，dK = dS^T Q / √d_k；"
-         "掩码屏蔽处 dS = 0。mhasym.numeric.attention_backward 运行的就是这些公式。"),
+    Text("The five gradients of steps 1 to 5, and [[expr:dS_zero]] where the mask blocks. "
+         "mhasym.numeric.attention_backward runs these formulas.",
+         "第 1 到 5 步的五个梯度，以及掩码屏蔽处 [[expr:dS_zero]]。mhasym.numeric.attention_backward 运行的就是这些公式。"),
     _named=(2, 3, 4, 5, 6),
 ))
 
