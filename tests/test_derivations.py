@@ -2,6 +2,7 @@
 its step, and the objects keeping SymPy's rule e.func(*e.args) == e."""
 
 import dataclasses
+import re
 
 import pytest
 import sympy as sp
@@ -94,3 +95,30 @@ def test_online_softmax_is_compared_with_numbers_over_many_blocks():
 ])
 def test_steps_print_as_a_textbook_writes_them(id, text):
     assert any(text in s.latex() for s in mhasym.derivation(id).steps)
+
+
+# plain-text math that a derivation's prose must show as math instead (through [[...]] markers)
+PLAIN_MATH = re.compile(r"\^T|\^\(|e\^|dL/d|sqrt\(|softmax\(|\b[A-Za-z]_[A-Za-z0-9]{1,3}\b|[A-Za-z]\^[A-Za-z0-9]|"
+                        r"\b[a-zA-Z]\w* = ")
+
+
+@pytest.mark.parametrize("id", IDS)
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_derivation_prose_writes_its_math_as_math(id, lang):
+    """Setting, reasons and result name every formula through a marker, so the site and the notes show it as math
+    (and a screen reader says it); no "e^(s_j)", "dL/dV_kl" or "Q K^T" typed as text."""
+    from mhasym.catalog.registry import MARKER, inline, inline_speech
+
+    d = mhasym.derivation(id)
+    for text in [d.setting, d.result, *(s.why for s in d.steps)]:
+        prose = MARKER.sub("§", text[lang])
+        assert not PLAIN_MATH.search(prose), f"{id}: {PLAIN_MATH.search(prose).group(0)!r} in {text[lang]!r}"
+        for name in MARKER.findall(text[lang]):  # every marker is shown and said
+            assert inline(name) and inline_speech(name, lang)
+
+
+def test_an_unknown_expression_is_one_line():
+    from mhasym.catalog.registry import marker
+
+    with pytest.raises(mhasym.MhasymError, match="unknown expression id 'nope'"):
+        marker("expr:nope")

@@ -42,13 +42,13 @@ if (document.readyState === "loading") {
   mhasymJump();
 }
 
-// The drawing of math in later sections waits in <script type="text/x-mhasym-math"> (the mhasym plugin puts it
-// there; the words and the MathML are already on the page). A section's math is drawn at once when the
-// section is on the first screen, otherwise when it comes within 1500 px of the screen, and all of it before
-// printing or a jump to a #section.
-const MHASYM_DEFERRED = 'script[type="text/x-mhasym-math"]';
+// The math of later sections waits in <noscript class="mhasym-held"> (the mhasym plugin puts it there; with
+// JavaScript on, the browser keeps it as text, so it costs nothing until needed; the words are already on the
+// page as aria-label). A section's math is put in place at once when the section is on the first screen,
+// otherwise when it comes within 1500 px of the screen, and all of it before printing or a jump to a #section.
+const MHASYM_HELD = "noscript.mhasym-held";
 function mhasymDraw(section) {
-  for (const holder of section.querySelectorAll(MHASYM_DEFERRED)) {
+  for (const holder of section.querySelectorAll(MHASYM_HELD)) {
     if (section !== document && holder.closest(".mhasym-section") !== section) continue;
     holder.insertAdjacentHTML("afterend", holder.textContent);
     const math = holder.closest(".mhasym-deferred");
@@ -58,17 +58,15 @@ function mhasymDraw(section) {
 }
 function mhasymDrawAll() { mhasymDraw(document); }
 function mhasymWatch() {
-  const waiting = [...new Set([...document.querySelectorAll(MHASYM_DEFERRED)].map(h => h.closest(".mhasym-section")))]
+  const waiting = [...new Set([...document.querySelectorAll(MHASYM_HELD)].map(h => h.closest(".mhasym-section")))]
     .filter(Boolean);
   if (!waiting.length) return;
-  const near = 1500;
   const watcher = new IntersectionObserver(entries => {
     for (const e of entries) if (e.isIntersecting) { mhasymDraw(e.target); watcher.unobserve(e.target); }
-  }, {rootMargin: `${near}px 0px`});
-  for (const section of waiting) {
-    if (section.getBoundingClientRect().top < window.innerHeight) mhasymDraw(section);  // on the first screen
-    else watcher.observe(section);
-  }
+  }, {rootMargin: "1500px 0px"});
+  // positions first (one layout), then the drawing: the first screen's sections at once, the others when near
+  const onFirstScreen = waiting.map(section => section.getBoundingClientRect().top < window.innerHeight);
+  waiting.forEach((section, k) => onFirstScreen[k] ? mhasymDraw(section) : watcher.observe(section));
 }
 window.addEventListener("beforeprint", mhasymDrawAll);
 if (document.readyState === "loading") {

@@ -81,35 +81,24 @@ def _sections(soup, level: int = 2, parent=None) -> None:
             _sections(soup, level + 1, section)
 
 
-DEFERRED = "text/x-mhasym-math"  # the type of the script that holds a formula's drawing until it is needed
-NO_SCRIPT = ("<noscript><style>.mhasym-deferred .katex-mathml { position: static; clip: auto; width: auto; "
-             "height: auto; overflow: visible; }</style></noscript>")
-
-
 def _defer_drawing(soup, immediate: int = 1) -> None:
-    """The drawing of math after the first ``immediate`` sections (KaTeX's HTML, which is aria-hidden) waits in
-    a ``<script type="text/x-mhasym-math">`` until its section comes near the screen (mhasym.js draws it), so
-    the browser does not parse and style the drawing of a whole page before showing its first screen. The
-    words (``aria-label``) and KaTeX's MathML stay in place for assistive technology; without JavaScript the
-    browser shows that MathML instead (the ``<noscript>`` style)."""
-    from bs4 import BeautifulSoup
-
+    """After the first ``immediate`` sections, each formula's KaTeX output (its drawing and its MathML) waits in a
+    ``<noscript class="mhasym-held">`` until its section comes near the screen: with JavaScript the browser
+    keeps that as plain text (nothing to build or style) and mhasym.js puts the formula in place as the reader
+    scrolls; without JavaScript the browser shows it as it is. The words (``aria-label``) are on the page from
+    the start."""
     leaves = [s for s in soup.select(".mhasym-section") if s.select_one(".mhasym-section") is None]
-    deferred = 0
     for section in leaves[immediate:]:
         for el in section.select(".mhasym-rendered"):
             if el.find_parent(class_="mhasym-section") is not section:
                 continue
-            drawing = el.select_one(".katex-html")
+            drawing = el.select_one(".katex")
             if drawing is None:
                 continue
-            holder = soup.new_tag("script", attrs={"type": DEFERRED})
-            holder.string = str(drawing)
+            holder = soup.new_tag("noscript", attrs={"class": "mhasym-held"})
             drawing.replace_with(holder)
+            holder.append(drawing)
             el["class"] = el.get("class", []) + ["mhasym-deferred"]
-            deferred += 1
-    if deferred:
-        soup.insert(0, BeautifulSoup(NO_SCRIPT, "html.parser"))
 
 
 def _bare(tex: str) -> str:

@@ -44,6 +44,16 @@ def _moments(*assume):
     return prove
 
 
+_x, _c = sp.Symbol("x", real=True), sp.Symbol("c", positive=True)
+for _name, _build in {
+    "q_t": lambda: q[t], "k_t": lambda: kk[t], "qk_t": lambda: Times(q[t], kk[t]),
+    "moments_t": lambda: Times(Expect(q[t] ** 2), Expect(kk[t] ** 2)),
+    "second_moment": lambda: Relation(Expect(_x ** 2), 1),
+    "c": lambda: _c, "c_squared": lambda: _c ** 2,
+}.items():
+    expression(_name, _build)
+
+
 def _entries(sizes):
     return [q[x] for x in range(1, sizes["d_k"] + 1)] + [kk[x] for x in range(1, sizes["d_k"] + 1)]
 
@@ -57,23 +67,26 @@ register(Derivation(
          "缩放之前的得分是它们的点积，即 [[d_k]] 个乘积之和。"),
     [
         _step(lambda: Relation(Expect(_dot()), sp.Sum(Times(Expect(q[t]), Expect(kk[t])), (t, 1, d_k))),
-              "The expectation of a sum is the sum of expectations; q_t and k_t are independent, so the "
+              "The expectation of a sum is the sum of expectations; [[expr:q_t]] and [[expr:k_t]] are independent, so the "
               "expectation of their product is the product of their expectations.",
-              "和的期望等于期望之和；q_t 与 k_t 独立，所以乘积的期望等于期望的乘积。", _moments()),
+              "和的期望等于期望之和；[[expr:q_t]] 与 [[expr:k_t]] 独立，所以乘积的期望等于期望的乘积。", _moments()),
         _step(lambda: Relation(sp.Sum(Times(Expect(q[t]), Expect(kk[t])), (t, 1, d_k)), sp.Integer(0)),
               "Every entry has mean 0.", "每个分量的均值为 0。", _moments("mean 0")),
         _step(lambda: Relation(Var(_dot()), sp.Sum(Times(Expect(q[t] ** 2), Expect(kk[t] ** 2)), (t, 1, d_k))),
-              "The products q_t k_t are independent of each other, so their variances add; each has mean 0, so its "
-              "variance is the expectation of its square, E[q_t^2] E[k_t^2] by independence.",
-              "各乘积 q_t k_t 相互独立，所以方差相加；每个乘积均值为 0，方差就是其平方的期望，由独立性等于 E[q_t^2] E[k_t^2]。",
+              "The products [[expr:qk_t]] are independent of each other, so their variances add; each has mean 0, so "
+              "its variance is the expectation of its square, [[expr:moments_t]] by independence.",
+              "各乘积 [[expr:qk_t]] 相互独立，所以方差相加；每个乘积均值为 0，方差就是其平方的期望，由独立性等于 "
+              "[[expr:moments_t]]。",
               _moments("mean 0")),
         _step(lambda: Relation(sp.Sum(Times(Expect(q[t] ** 2), Expect(kk[t] ** 2)), (t, 1, d_k)), d_k),
-              "Mean 0 and variance 1 give E[x^2] = 1 for every entry: the sum has d_k terms equal to 1.",
-              "均值 0、方差 1 说明每个分量的 E[x^2] = 1：和中有 d_k 个等于 1 的项。", _moments("mean 0", "variance 1")),
+              "Mean 0 and variance 1 give [[expr:second_moment]] for every entry x: the sum has [[d_k]] terms equal to 1.",
+              "均值 0、方差 1 说明每个分量 x 都有 [[expr:second_moment]]：和中有 [[d_k]] 个等于 1 的项。",
+              _moments("mean 0", "variance 1")),
         _step(lambda: Relation(Var(Frac(_dot(), sp.sqrt(d_k))), Frac(Var(_dot()), d_k)),
-              "Dividing by a constant c divides the variance by c^2.", "除以常数 c，方差除以 c^2。", _moments()),
+              "Dividing by a constant [[expr:c]] divides the variance by [[expr:c_squared]].", "除以常数 [[expr:c]]，方差除以 [[expr:c_squared]]。", _moments()),
         _step(lambda: Relation(Frac(Var(_dot()), d_k), sp.Integer(1)),
-              "The variance of the dot product is d_k (steps 3 and 4).", "点积的方差为 d_k（第 3、4 步）。", _moments("mean 0", "variance 1")),
+              "The variance of the dot product is [[d_k]] (steps 3 and 4).", "点积的方差为 [[d_k]]（第 3、4 步）。",
+              _moments("mean 0", "variance 1")),
     ],
     Text("The unscaled score has mean 0 and variance [[d_k]], so its typical size grows like [[sqrt:d_k]]; large "
          "scores push the softmax towards one-hot rows, where its gradient is tiny (Section 3.2.1). Divided by "
@@ -106,7 +119,7 @@ for _name, _build in {
     "jacobian_entry": lambda: Relation(sp.Derivative(a[i], s_[j]), Times(a[i], Minus(sp.KroneckerDelta(i, j), a[j]))),
     "a_i": lambda: a[i], "s_i": lambda: s_[i], "s_j": lambda: s_[j],
     "exp_s_i": lambda: sp.exp(s_[i]), "exp_s_j": lambda: sp.exp(s_[j]),
-    "delta_ij": lambda: sp.KroneckerDelta(i, j),
+    "delta_ij": lambda: sp.KroneckerDelta(i, j), "i_is_j": lambda: Relation(i, j),
 }.items():
     expression(_name, _build)
 
@@ -128,8 +141,8 @@ register(Derivation(
                                Frac(Minus(Times(sp.KroneckerDelta(i, j), sp.exp(s_[i]), _total()),
                                           Times(sp.exp(s_[i]), sp.exp(s_[j]))), Power(_total(), 2))),
               "The quotient rule; the numerator [[expr:exp_s_i]] changes only with [[expr:s_i]] (the Kronecker "
-              "delta [[expr:delta_ij]] is 1 when i = j, else 0), and the denominator changes by [[expr:exp_s_j]].",
-              "商的求导法则；分子 [[expr:exp_s_i]] 只随 [[expr:s_i]] 变化（克罗内克 δ [[expr:delta_ij]] 在 i = j 时为 1，"
+              "delta [[expr:delta_ij]] is 1 when [[expr:i_is_j]], else 0), and the denominator changes by [[expr:exp_s_j]].",
+              "商的求导法则；分子 [[expr:exp_s_i]] 只随 [[expr:s_i]] 变化（克罗内克 δ [[expr:delta_ij]] 在 [[expr:i_is_j]] 时为 1，"
               "否则为 0），分母的导数是 [[expr:exp_s_j]]。",
               _jacobian_proof),
         _step(lambda: Relation(Frac(Minus(Times(sp.KroneckerDelta(i, j), sp.exp(s_[i]), _total()),
@@ -296,27 +309,24 @@ def _all_heads():
 register(Derivation(
     "deriv.mha_backward",
     Text("The backward pass of multi-head attention", "多头注意力的反向传播"),
-    Text("With [[head:i]] = Attention([[X_q]] [[W_Q:i]], [[X_kv]] [[W_K:i]], [[X_kv]] [[W_V:i]], [[M]]) and "
-         "[[O]] = Concat([[head:1]], ..., [[head:h]]) [[W_O]], take the loss [[loss]] = sum over all entries of "
-         "d[[O]] ∘ [[O]] with d[[O]] given. [[W_O:i]] is the i-th block of [[d_v]] rows of [[W_O]]; [[Q:i]], [[K:i]], "
-         "[[V:i]] are head i's projections, and their gradients come from the attention backward pass with "
-         "d[[Z]] = d[[head:i]].",
-         "设 [[head:i]] = Attention([[X_q]] [[W_Q:i]], [[X_kv]] [[W_K:i]], [[X_kv]] [[W_V:i]], [[M]])，"
-         "[[O]] = Concat([[head:1]], ..., [[head:h]]) [[W_O]]；损失 [[loss]] 为 d[[O]] ∘ [[O]] 所有元素之和，d[[O]] 已知。"
+    Text("With [[expr:mha_head]] and [[expr:mha_output]], take the loss [[expr:mha_loss]] with [[expr:dO]] given. "
+         "[[W_O:i]] is the i-th block of [[d_v]] rows of [[W_O]]; [[Q:i]], [[K:i]], [[V:i]] are head i's projections, "
+         "and their gradients come from the attention backward pass with [[expr:dZ_is_dhead]].",
+         "设 [[expr:mha_head]]，[[expr:mha_output]]；损失为 [[expr:mha_loss]]，[[expr:dO]] 已知。"
          "[[W_O:i]] 是 [[W_O]] 的第 i 块（[[d_v]] 行）；[[Q:i]]、[[K:i]]、[[V:i]] 是第 i 个头的投影，"
-         "它们的梯度由注意力的反向传播（取 d[[Z]] = d[[head:i]]）给出。"),
+         "它们的梯度由注意力的反向传播（取 [[expr:dZ_is_dhead]]）给出。"),
     [
         _step(lambda: Relation(Grad(matrix("W_O", h * d_v, d_model)), MatMul(Transpose(_all_heads()), Grad(O))),
               "[[O]] is linear in [[W_O]].", "[[O]] 对 [[W_O]] 是线性的。", _mha_grad),
         _step(lambda: Relation(Grad(_head("head", i)), MatMul(Grad(O), Transpose(_w("O", i)))),
-              "Block multiplication: O is the sum over heads of head_i W^O_i, so head i receives the block dO (W^O_i)^T.",
-              "分块乘法：O 等于各头 head_i W^O_i 之和，所以第 i 个头得到的梯度是 dO (W^O_i)^T 这一块。", _mha_grad),
+              "Block multiplication: [[expr:O_blocks]], so head i receives the block [[expr:dhead_block]].",
+              "分块乘法：[[expr:O_blocks]]，所以第 i 个头得到的梯度是 [[expr:dhead_block]] 这一块。", _mha_grad),
         _step(lambda: Relation(Grad(_w("Q", i)), MatMul(Transpose(X), Grad(_head("Q", i)))),
-              "[[Q:i]] = [[X_q]] [[W_Q:i]] is linear in [[W_Q:i]].", "[[Q:i]] = [[X_q]] [[W_Q:i]] 对 [[W_Q:i]] 是线性的。", _mha_grad),
+              "[[expr:proj_Q]] is linear in [[W_Q:i]].", "[[expr:proj_Q]] 对 [[W_Q:i]] 是线性的。", _mha_grad),
         _step(lambda: Relation(Grad(_w("K", i)), MatMul(Transpose(X_kv), Grad(_head("K", i)))),
-              "[[K:i]] = [[X_kv]] [[W_K:i]] is linear in [[W_K:i]].", "[[K:i]] = [[X_kv]] [[W_K:i]] 对 [[W_K:i]] 是线性的。", _mha_grad),
+              "[[expr:proj_K]] is linear in [[W_K:i]].", "[[expr:proj_K]] 对 [[W_K:i]] 是线性的。", _mha_grad),
         _step(lambda: Relation(Grad(_w("V", i)), MatMul(Transpose(X_kv), Grad(_head("V", i)))),
-              "[[V:i]] = [[X_kv]] [[W_V:i]] is linear in [[W_V:i]].", "[[V:i]] = [[X_kv]] [[W_V:i]] 对 [[W_V:i]] 是线性的。", _mha_grad),
+              "[[expr:proj_V]] is linear in [[W_V:i]].", "[[expr:proj_V]] 对 [[W_V:i]] 是线性的。", _mha_grad),
         _step(lambda: Relation(Grad(X), MatSum(MatMul(Grad(_head("Q", i)), Transpose(_w("Q", i))), i, 1, h)),
               "[[X_q]] reaches the loss through every head's queries: the chain rule adds the paths.",
               "[[X_q]] 通过每个头的查询影响损失：链式法则把各条路径相加。", _mha_grad),
@@ -325,13 +335,13 @@ register(Derivation(
               "[[X_kv]] reaches the loss through every head's keys and values: the chain rule adds all these paths.",
               "[[X_kv]] 通过每个头的键和值影响损失：链式法则把所有路径相加。", _mha_grad),
     ],
-    Text("dW^O = Concat(heads)^T dO; head i receives dO (W^O_i)^T; dW^Q_i = X_q^T dQ_i, dW^K_i = X_kv^T dK_i, "
-         "dW^V_i = X_kv^T dV_i; dX_q and dX_kv add over heads (and over the key and value paths). In "
-         "self-attention X_q = X_kv = X, and the whole gradient of X is dX_q + dX_kv. "
+    Text("[[expr:mha_step_1]]; head i receives [[expr:dhead_block]]; [[expr:mha_step_3]], [[expr:mha_step_4]], "
+         "[[expr:mha_step_5]]; [[expr:dX_q]] and [[expr:dX_kv]] add over heads (and over the key and value paths). In "
+         "self-attention [[expr:self_inputs]], and the whole gradient of [[X]] is [[expr:dX_total]]. "
          "mhasym.numeric.multi_head_attention_backward runs these formulas.",
-         "dW^O = Concat(heads)^T dO；第 i 个头得到 dO (W^O_i)^T；dW^Q_i = X_q^T dQ_i，dW^K_i = X_kv^T dK_i，"
-         "dW^V_i = X_kv^T dV_i；dX_q 与 dX_kv 对各头求和（X_kv 还要加上键与值两条路径）。"
-         "在自注意力中 X_q = X_kv = X，X 的完整梯度是 dX_q + dX_kv。"
+         "[[expr:mha_step_1]]；第 i 个头得到 [[expr:dhead_block]]；[[expr:mha_step_3]]，[[expr:mha_step_4]]，"
+         "[[expr:mha_step_5]]；[[expr:dX_q]] 与 [[expr:dX_kv]] 对各头求和（[[expr:dX_kv]] 还要加上键与值两条路径）。"
+         "在自注意力中 [[expr:self_inputs]]，[[X]] 的完整梯度是 [[expr:dX_total]]。"
          "mhasym.numeric.multi_head_attention_backward 运行的就是这些公式。"),
     _named=(2, 3, 4, 5, 6, 7),
 ))
@@ -373,7 +383,8 @@ register(Derivation(
     [
         _step(lambda: Relation(MatMul(_concat_heads("head"), matrix("W_O", h * d_v, d_model)),
                                MatMul(_concat_heads("head"), _wo_blocks())),
-              "Write W^O as its h blocks of d_v rows.", "把 W^O 写成 h 块，每块 d_v 行。", _blocks_proof),
+              "Write [[W_O]] as its [[h]] blocks of [[d_v]] rows.", "把 [[W_O]] 写成 [[h]] 块，每块 [[d_v]] 行。",
+              _blocks_proof),
         _step(lambda: Relation(MatMul(_concat_heads("head"), _wo_blocks()),
                                MatSum(MatMul(matrix("head", n, d_v, i), _w("O", i)), i, 1, h)),
               "Block multiplication: a row of h blocks times a column of h blocks is the sum of the h products.",
@@ -436,22 +447,22 @@ def _masked_sum(with_mask):
 register(Derivation(
     "deriv.mask_renormalise",
     Text("A mask of minus infinity: softmax over the allowed keys", "负无穷掩码：只在允许的键上做 softmax"),
-    Text("[[A]] = softmax([[S]] + [[M]]) with [[M]] 0 where query i may attend key k and −∞ elsewhere; [[B]] is the "
-         "same mask as 0/1 (1 where allowed). Every row is assumed to allow at least one key.",
-         "[[A]] = softmax([[S]] + [[M]])，其中 [[M]] 在查询 i 可以关注键 k 处为 0，其余为 −∞；[[B]] 是同一个掩码的 0/1 形式"
+    Text("[[expr:sdpa_weights]] with [[M]] 0 where query i may attend key k and minus infinity elsewhere; [[B]] is "
+         "the same mask as 0/1 (1 where allowed). Every row is assumed to allow at least one key.",
+         "[[expr:sdpa_weights]]，其中 [[M]] 在查询 i 可以关注键 k 处为 0，其余为负无穷；[[B]] 是同一个掩码的 0/1 形式"
          "（允许处为 1）。假设每一行至少允许一个键。"),
     [
         _step(lambda: Relation(Ai[i, j], Frac(sp.exp(Plus(Si[i, j], Mi[i, j])), _masked_sum(True))),
               "The softmax of row i of S + M.", "S + M 第 i 行的 softmax。", _mask_proof),
         _step(lambda: Relation(Frac(sp.exp(Plus(Si[i, j], Mi[i, j])), _masked_sum(True)),
                                Frac(Times(Bi[i, j], sp.exp(Si[i, j])), _masked_sum(False))),
-              "e^(x + 0) = e^x where allowed, and e^(x − ∞) = 0 where blocked.",
-              "允许处 e^(x + 0) = e^x，屏蔽处 e^(x − ∞) = 0。", _mask_proof),
+              "[[expr:exp_allowed]] where allowed, and [[expr:exp_blocked]] where blocked.",
+              "允许处 [[expr:exp_allowed]]，屏蔽处 [[expr:exp_blocked]]。", _mask_proof),
     ],
     Text("Blocked keys get weight exactly 0, and the allowed keys share the whole weight 1 in the same proportions "
-         "as their e^(S_ik): the softmax of the allowed scores alone. A row with no allowed key would give 0/0; "
+         "as their [[expr:exp_S_ik]]: the softmax of the allowed scores alone. A row with no allowed key would give 0/0; "
          "the package refuses such a mask with an error naming the row.",
-         "被屏蔽的键权重恰好为 0；允许的键按各自 e^(S_ik) 的比例分享全部权重 1，即只对允许的得分做 softmax。"
+         "被屏蔽的键权重恰好为 0；允许的键按各自 [[expr:exp_S_ik]] 的比例分享全部权重 1，即只对允许的得分做 softmax。"
          "若某一行没有允许的键，会得到 0/0；本项目会报错并指出是哪一行。"),
 ))
 
@@ -542,30 +553,27 @@ def _online_sum(weighted, shift=True):
 register(Derivation(
     "deriv.online_softmax",
     Text("Online softmax: attention one block of keys at a time", "在线 softmax：一次处理一块键"),
-    Text("Take one row of scores s_1 .. s_[[m]] and one column of values v_1 .. v_[[m]], the keys in two blocks: "
-         "1 .. [[m1]] and [[m1]] + 1 .. [[m]]. After block 1 keep three numbers: the running maximum [[smax1]], "
-         "[[ell1]] = sum over block 1 of e^(s_j − [[smax1]]) and [[o1]] = sum over block 1 of e^(s_j − [[smax1]]) v_j. "
-         "Block 2 updates them: [[smax2]] = max([[smax1]], largest score of block 2), "
-         "[[ell2]] = e^([[smax1]] − [[smax2]]) [[ell1]] + sum over block 2 of e^(s_j − [[smax2]]), and [[o2]] the "
-         "same with v_j. The maximum only keeps the exponents at most 0; the steps hold for any value of it.",
-         "取一行得分 s_1 .. s_[[m]] 和一列值 v_1 .. v_[[m]]，键分成两块：1 .. [[m1]] 与 [[m1]] + 1 .. [[m]]。"
-         "处理完第 1 块后只保留三个数：当前最大值 [[smax1]]、[[ell1]] = 第 1 块上 e^(s_j − [[smax1]]) 之和、"
-         "[[o1]] = 第 1 块上 e^(s_j − [[smax1]]) v_j 之和。第 2 块更新它们：[[smax2]] = max([[smax1]], 第 2 块的最大得分)，"
-         "[[ell2]] = e^([[smax1]] − [[smax2]]) [[ell1]] + 第 2 块上 e^(s_j − [[smax2]]) 之和，[[o2]] 同理带上 v_j。"
+    Text("Take one row of scores [[expr:scores_row]] and one column of values [[expr:values_column]], the keys in "
+         "two blocks: 1 to [[m1]] and [[m1]] + 1 to [[m]]. After block 1 keep three numbers: the running maximum "
+         "[[smax1]], [[expr:online_ell1]] and [[expr:online_o1]]. Block 2 updates them: [[smax2]] is the larger of "
+         "[[smax1]] and the largest score of block 2, [[expr:online_ell2]] and [[expr:online_o2]]. "
+         "The maximum only keeps the exponents at most 0; the steps hold for any value of it.",
+         "取一行得分 [[expr:scores_row]] 和一列值 [[expr:values_column]]，键分成两块：1 到 [[m1]] 与 [[m1]] + 1 到 [[m]]。"
+         "处理完第 1 块后只保留三个数：当前最大值 [[smax1]]、[[expr:online_ell1]] 与 [[expr:online_o1]]。"
+         "第 2 块更新它们：[[smax2]] 取 [[smax1]] 与第 2 块最大得分中的较大者，[[expr:online_ell2]]，[[expr:online_o2]]。"
          "取最大值只是为了让指数不超过 0；下面各步对它的任何取值都成立。"),
     [
         _step(lambda: Relation(Frac(o2, ell2), Frac(_online_sum(True), _online_sum(False))),
-              "Put in the definitions: e^(smax1 − smax2) e^(s_j − smax1) = e^(s_j − smax2), so both blocks now "
-              "use the same shift.",
-              "代入定义：e^(smax1 − smax2) e^(s_j − smax1) = e^(s_j − smax2)，两块现在使用同一个平移量。", _online_proof),
+              "Put in the definitions: [[expr:online_shift]], so both blocks now use the same shift.",
+              "代入定义：[[expr:online_shift]]，两块现在使用同一个平移量。", _online_proof),
         _step(lambda: Relation(Frac(_online_sum(True), _online_sum(False)),
                                Frac(_online_sum(True, False), _online_sum(False, False))),
-              "Multiply the top and the bottom by e^(smax2).", "分子分母同乘 e^(smax2)。", _online_proof),
+              "Multiply the top and the bottom by [[expr:exp_smax2]].", "分子分母同乘 [[expr:exp_smax2]]。", _online_proof),
     ],
-    Text("o^(2) / l^(2) is exactly the softmax-weighted sum of the values, the row of softmax(S) V, though no "
+    Text("[[expr:online_ratio]] is exactly the softmax-weighted sum of the values, the row of [[expr:softmax_S_V]], though no "
          "step saw all the scores at once. Repeating the update block after block gives FlashAttention's loop; "
          "the check runs it on 23 keys in 6 blocks.",
-         "o^(2) / l^(2) 恰好是按 softmax 加权的值之和，即 softmax(S) V 的这一行，而没有任何一步同时看到全部得分。"
+         "[[expr:online_ratio]] 恰好是按 softmax 加权的值之和，即 [[expr:softmax_S_V]] 的这一行，而没有任何一步同时看到全部得分。"
          "逐块重复这一更新，就是 FlashAttention 的循环；检查在 23 个键、6 块上运行它。"),
     numbers=_online_numbers,
 ))
@@ -608,10 +616,10 @@ def _trig_proof(relation):
 register(Derivation(
     "deriv.pe_rotation",
     Text("Positional encoding: moving by δ positions is a rotation", "位置编码：平移 δ 个位置就是一次旋转"),
-    Text("For one pair of columns 2i and 2i + 1, PE(pos, 2i) = sin([[omega]] pos) and PE(pos, 2i + 1) = "
-         "cos([[omega]] pos) with the frequency [[omega]] = 1 / 10000^(2i / [[d_model]]) (Section 3.5).",
-         "对一对列 2i 与 2i + 1，PE(pos, 2i) = sin([[omega]] pos)，PE(pos, 2i + 1) = cos([[omega]] pos)，"
-         "频率 [[omega]] = 1 / 10000^(2i / [[d_model]])（论文 3.5 节）。"),
+    Text("For one pair of columns [[expr:col_even]] and [[expr:col_odd]], [[expr:pe_sin]] and [[expr:pe_cos]] with "
+         "the frequency [[expr:omega_def]] (Section 3.5).",
+         "对一对列 [[expr:col_even]] 与 [[expr:col_odd]]，[[expr:pe_sin]]，[[expr:pe_cos]]，频率 [[expr:omega_def]]"
+         "（论文 3.5 节）。"),
     [
         _step(lambda: Relation(_pe_pair(Plus(pos, delta)),
                                sp.ImmutableMatrix([[sp.sin(Times(omega, Plus(pos, delta)))],
@@ -623,8 +631,7 @@ register(Derivation(
                                                          Times(sp.cos(Times(omega, pos)), sp.sin(Times(omega, delta))))],
                                                    [Minus(Times(sp.cos(Times(omega, pos)), sp.cos(Times(omega, delta))),
                                                           Times(sp.sin(Times(omega, pos)), sp.sin(Times(omega, delta))))]])),
-              "sin(a + b) = sin a cos b + cos a sin b and cos(a + b) = cos a cos b − sin a sin b.",
-              "sin(a + b) = sin a cos b + cos a sin b，cos(a + b) = cos a cos b − sin a sin b。", _trig_proof),
+              "[[expr:sin_sum]] and [[expr:cos_sum]].", "[[expr:sin_sum]]，[[expr:cos_sum]]。", _trig_proof),
         _step(lambda: Relation(sp.ImmutableMatrix([[Plus(Times(sp.sin(Times(omega, pos)), sp.cos(Times(omega, delta))),
                                                          Times(sp.cos(Times(omega, pos)), sp.sin(Times(omega, delta))))],
                                                    [Minus(Times(sp.cos(Times(omega, pos)), sp.cos(Times(omega, delta))),
@@ -633,12 +640,12 @@ register(Derivation(
               "Read the two lines as a 2 × 2 matrix times the pair at pos.",
               "把两行看成一个 2 × 2 矩阵乘以 pos 处的一对值。", _trig_proof),
         _step(lambda: Relation(MatMul(Transpose(_rotation()), _rotation()), sp.ImmutableMatrix(sp.eye(2))),
-              "cos^2 + sin^2 = 1: the matrix is orthogonal, and it does not depend on pos.",
-              "cos^2 + sin^2 = 1：这个矩阵是正交矩阵，并且与 pos 无关。", _trig_proof),
+              "[[expr:pythagoras]]: the matrix is orthogonal, and it does not depend on [[pos]].",
+              "[[expr:pythagoras]]：这个矩阵是正交矩阵，并且与 [[pos]] 无关。", _trig_proof),
         _step(lambda: Relation(sp.Determinant(_rotation()), sp.Integer(1)),
-              "Its determinant is cos^2 + sin^2 = 1, so it is a rotation, not a reflection. Since the pair is "
+              "Its determinant is [[expr:pythagoras]], so it is a rotation, not a reflection. Since the pair is "
               "written (sin, cos), it turns by −ω δ: clockwise by the angle ω δ.",
-              "它的行列式为 cos^2 + sin^2 = 1，所以是旋转而不是反射。由于这一对写成 (sin, cos) 的顺序，它转过的角度是 −ω δ，"
+              "它的行列式为 [[expr:pythagoras]]，所以是旋转而不是反射。由于这一对写成 (sin, cos) 的顺序，它转过的角度是 −ω δ，"
               "即顺时针转过 ω δ。", _trig_proof),
     ],
     Text("PE(pos + δ) is PE(pos) turned clockwise by the angle [[omega]] δ (a rotation by −[[omega]] δ) in every pair "
@@ -650,3 +657,65 @@ register(Derivation(
     sources=PAPER,
     _named=(4, 5),
 ))
+
+
+# Expressions that the derivations' texts show as math ([[expr:NAME]]), built from the same symbols as the steps.
+
+_a, _b = sp.Symbol("a", real=True), sp.Symbol("b", real=True)
+
+
+def _step_of(did: str, number: int):
+    from mhasym.catalog.derivation import derivation
+
+    return derivation(did).steps[number - 1].expr
+
+
+for _name, _build in {
+    # multi-head backward pass
+    "O_blocks": lambda: Relation(O, MatSum(MatMul(_head("head", i), _w("O", i)), i, 1, h)),
+    "dhead_block": lambda: MatMul(Grad(O), Transpose(_w("O", i))),
+    "mha_step_1": lambda: _step_of("deriv.mha_backward", 1),
+    "mha_step_3": lambda: _step_of("deriv.mha_backward", 3),
+    "mha_step_4": lambda: _step_of("deriv.mha_backward", 4),
+    "mha_step_5": lambda: _step_of("deriv.mha_backward", 5),
+    "dX_q": lambda: Grad(X), "dX_kv": lambda: Grad(X_kv),
+    "self_inputs": lambda: Relation(matrix("X_q", m, d_model), Relation(X_kv, matrix("X", m, d_model))),
+    "dX_total": lambda: MatAdd(Grad(matrix("X_q", m, d_model)), Grad(X_kv)),
+    # -inf masks
+    "exp_allowed": lambda: Relation(sp.exp(Plus(_x, 0)), sp.exp(_x)),
+    "exp_blocked": lambda: Relation(sp.exp(Minus(_x, sp.oo)), 0),
+    "exp_S_ik": lambda: sp.exp(S[i, k]),
+    # online softmax
+    "scores_row": lambda: sp.Tuple(sj[1], Elided(1, 1), sj[m]),
+    "values_column": lambda: sp.Tuple(vj[1], Elided(1, 1), vj[m]),
+    "online_ell1": lambda: Relation(ell1, _online_definitions()[ell1]),
+    "online_o1": lambda: Relation(o1, _online_definitions()[o1]),
+    "online_ell2": lambda: Relation(ell2, _online_definitions()[ell2]),
+    "online_o2": lambda: Relation(o2, _online_definitions()[o2]),
+    "online_shift": lambda: Relation(Times(sp.exp(Minus(smax1, smax2)), sp.exp(Minus(sj[j], smax1))),
+                                     sp.exp(Minus(sj[j], smax2))),
+    "exp_smax2": lambda: sp.exp(smax2),
+    "online_ratio": lambda: Frac(o2, ell2),
+    "softmax_S_V": lambda: MatMul(Softmax(S), V),
+    # positional encoding
+    "col_even": lambda: 2 * i, "col_odd": lambda: 2 * i + 1,
+    "pe_sin": lambda: Relation(PosEnc(pos, 2 * i), sp.sin(Times(omega, pos))),
+    "pe_cos": lambda: Relation(PosEnc(pos, 2 * i + 1), sp.cos(Times(omega, pos))),
+    "omega_def": lambda: Relation(omega, Frac(1, Power(10000, Frac(2 * i, d_model)))),
+    "sin_sum": lambda: Relation(sp.sin(Plus(_a, _b)), Plus(Times(sp.sin(_a), sp.cos(_b)), Times(sp.cos(_a), sp.sin(_b)))),
+    "cos_sum": lambda: Relation(sp.cos(Plus(_a, _b)), Minus(Times(sp.cos(_a), sp.cos(_b)), Times(sp.sin(_a), sp.sin(_b)))),
+    "pythagoras": lambda: Relation(Plus(Power(sp.cos(Times(omega, delta)), 2), Power(sp.sin(Times(omega, delta)), 2)), 1),
+    # multi-head setting
+    "mha_head": lambda: Relation(_head("head", i), Apply("Attention", n, d_v, MatMul(X, _w("Q", i)),
+                                                         MatMul(X_kv, _w("K", i)), MatMul(X_kv, _w("V", i)), M)),
+    "mha_output": lambda: Relation(O, MatMul(Concat(_head("head", 1), Elided(n, d_v * (h - 2)), _head("head", h)),
+                                             matrix("W_O", h * d_v, d_model))),
+    "mha_loss": lambda: Relation(scalar("loss"), sp.Sum(sp.Sum(Times(_at(Grad(O), i, k), O[i, k]), (k, 1, d_model)),
+                                                        (i, 1, n))),
+    "dO": lambda: Grad(O),
+    "dZ_is_dhead": lambda: Relation(Grad(Z), Grad(_head("head", i))),
+    "proj_Q": lambda: Relation(_head("Q", i), MatMul(X, _w("Q", i))),
+    "proj_K": lambda: Relation(_head("K", i), MatMul(X_kv, _w("K", i))),
+    "proj_V": lambda: Relation(_head("V", i), MatMul(X_kv, _w("V", i))),
+}.items():
+    expression(_name, _build)
