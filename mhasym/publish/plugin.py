@@ -110,17 +110,19 @@ NOTEBOOK_MATH = re.compile(r"^\s*\$\$?(?P<tex>.*?)\$?\$\s*$", re.S)
 
 # KaTeX CSS classes and the font files they use: the fonts a page needs are preloaded, so they
 # download alongside the CSS instead of after layout.
-FONT_CLASSES = {
-    "KaTeX_Main-Regular": ["katex"],
-    "KaTeX_Math-Italic": ["mathnormal"],
-    "KaTeX_Main-Italic": ["mathit"],
-    "KaTeX_Main-Bold": ["mathbf", "textbf"],
-    "KaTeX_AMS-Regular": ["amsrm", "mathbb", "textbb"],
-    "KaTeX_Size1-Regular": ["size1", "delim-size1", "small-op"],
-    "KaTeX_Size2-Regular": ["size2", "large-op"],
-    "KaTeX_Size3-Regular": ["size3"],
-    "KaTeX_Size4-Regular": ["size4", "delim-size4"],
-    "KaTeX_Caligraphic-Regular": ["mathcal"],
+# The KaTeX fonts and the selectors of the elements drawn with them (the Size fonts draw big delimiters and
+# operators; KaTeX's "sizing size3" classes are font sizes, not the Size3 font).
+FONT_SELECTORS = {
+    "KaTeX_Main-Regular": ".katex",
+    "KaTeX_Math-Italic": ".mathnormal",
+    "KaTeX_Main-Italic": ".mathit",
+    "KaTeX_Main-Bold": ".mathbf, .textbf",
+    "KaTeX_AMS-Regular": ".amsrm, .mathbb, .textbb",
+    "KaTeX_Size1-Regular": ".delimsizing.size1, .delim-size1, .small-op",
+    "KaTeX_Size2-Regular": ".delimsizing.size2, .large-op",
+    "KaTeX_Size3-Regular": ".delimsizing.size3",
+    "KaTeX_Size4-Regular": ".delimsizing.size4, .delim-size4",
+    "KaTeX_Caligraphic-Regular": ".mathcal",
 }
 
 
@@ -554,8 +556,12 @@ class MhasymPlugin(BasePlugin):
         css = soup.find("link", rel="stylesheet", href=lambda h: h and h.endswith("assets/katex/katex.min.css"))
         if css is not None and soup.select_one(".katex") is not None:
             base = css["href"][: -len("katex.min.css")] + "fonts/"
-            for name, classes in FONT_CLASSES.items():
-                if any(soup.select_one(f".{c}") is not None for c in classes):
+            # the fonts of the math drawn on load: what later sections hold is drawn, and its fonts fetched, later
+            drawn = BeautifulSoup(output, "html.parser")
+            for held in drawn.select("noscript.mhasym-held"):
+                held.extract()
+            for name, selector in FONT_SELECTORS.items():
+                if drawn.select_one(selector) is not None:
                     css.insert_before(soup.new_tag("link", rel="preload", href=f"{base}{name}.woff2", attrs={
                         "as": "font", "type": "font/woff2", "crossorigin": ""}))
         # the colour-scheme switch in the page's language (mkdocs.yml names it in English)
