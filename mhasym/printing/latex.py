@@ -246,6 +246,14 @@ class MhaLatexPrinter(LatexPrinter):
                        for k in (self._print(expr.count), "1"))
         return rf"\left({last} \circ \cdots \circ {first}\right)\left({self._print(expr.X)}\right)"
 
+    def _print_Sum(self, expr):
+        # a double sum as two sums, the outer one first (SymPy's own printer stacks the ranges under one sign)
+        if len(expr.limits) == 1:
+            return super()._print_Sum(expr)
+        signs = "".join(rf"\sum_{{{self._print(i)}={self._print(a)}}}^{{{self._print(b)}}} "
+                        for i, a, b in reversed(expr.limits))
+        return signs + self.parenthesize(expr.function, PRECEDENCE["Mul"], strict=True)
+
     def _print_MatSum(self, expr):
         term, index, lower, upper = (self._print(a) for a in expr.args)
         if isinstance(expr.args[0], (MatAdd, MatMinus)):
