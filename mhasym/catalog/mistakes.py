@@ -264,13 +264,13 @@ def _make():
                                        "层标准化使用无偏方差（除以 d_model − 1）"),
                 "tr.layer_norm", _layer_norm_row(1, _unbiased), kind="convention",
                 why=t("Ba et al. and PyTorch divide by [[d_model]]; dividing by "
-                      "[[d_model]] − 1 (torch.std's default) multiplies the normalised term (x_j − mu)/sqrt(sigma^2 + epsilon) "
-                      "by a factor close to sqrt(([[d_model]] − 1)/[[d_model]]), a little below 1 (exactly that when "
-                      "epsilon = 0), "
+                      "[[d_model]] − 1 (torch.std's default) multiplies the normalised term [[expr:ln_normalised]] "
+                      "by a factor close to [[expr:unbiased_factor]], a little below 1 (exactly that when "
+                      "[[expr:eps_zero]]), "
                       "before [[gamma]] and [[beta]] are applied.",
                       "Ba 等以及 PyTorch 都除以 [[d_model]]；除以 [[d_model]] − 1（torch.std 的默认）"
-                      "会让标准化项 (x_j − mu)/sqrt(sigma^2 + epsilon) 乘以一个接近 sqrt(([[d_model]] − 1)/[[d_model]]) 的因子（略小于 1）"
-                      "（epsilon = 0 时恰好如此），这发生在乘 [[gamma]]、加 [[beta]] 之前。"),
+                      "会让标准化项 [[expr:ln_normalised]] 乘以一个接近 [[expr:unbiased_factor]] 的因子（略小于 1）"
+                      "（[[expr:eps_zero]] 时恰好如此），这发生在乘 [[gamma]]、加 [[beta]] 之前。"),
                 differs_from=t("Ba et al. (2016), which the paper cites for LayerNorm", "论文为 LayerNorm 所引用的 Ba 等（2016）"),
                 seen=t("Seen in the Annotated Transformer's LayerNorm (harvardnlp/annotated-transformer, pull request 119).",
                        "见于 Annotated Transformer 的 LayerNorm（harvardnlp/annotated-transformer，pull request 119）。")),
@@ -289,11 +289,11 @@ def _make():
                 "tr.positional_encoding", _pe_blocks, kind="convention",
                 why=t("All the sines first, then all the cosines: each row holds the same set of values as the paper's, but column "
                       "j holds a different one. The same "
-                      "permutation of the d_model columns applied to the embeddings and to every weight that reads or writes "
-                      "them (the rows of W^Q, W^K, W^V and W_1, the columns of W^O and W_2, b_2, gamma and beta) gives the same "
+                      "permutation of the [[d_model]] columns applied to the embeddings and to every weight that reads or writes "
+                      "them (the rows of [[W_Q]], [[W_K]], [[W_V]] and [[W:1]], the columns of [[W_O]] and [[W:2]], [[b:2]], [[gamma]] and [[beta]]) gives the same "
                       "model, so it trains as well; column by column, the encoding differs from the paper's formula.",
-                      "先放所有正弦，再放所有余弦：每一行所含的数值集合与论文相同，但第 j 列放的是另一个值。把同一个 d_model 列的置换同时作用于词嵌入以及"
-                      "所有读写这些列的权重（W^Q、W^K、W^V、W_1 的行，W^O、W_2 的列，以及 b_2、gamma 和 beta），得到的是同一个模型，"
+                      "先放所有正弦，再放所有余弦：每一行所含的数值集合与论文相同，但第 j 列放的是另一个值。把同一个 [[d_model]] 列的置换同时作用于词嵌入以及"
+                      "所有读写这些列的权重（[[W_Q]]、[[W_K]]、[[W_V]]、[[W:1]] 的行，[[W_O]]、[[W:2]] 的列，以及 [[b:2]]、[[gamma]] 和 [[beta]]），得到的是同一个模型，"
                       "所以训练效果相同；但逐列比较，位置编码与论文的公式不同。"),
                 seen=t("Seen in the authors' own tensor2tensor code (tensorflow/tensor2tensor, issue 391), whose "
                        "get_timing_signal_1d differs from Section 3.5 in both the column order and the spacing of the "

@@ -75,6 +75,9 @@ class PlainPrinter(StrPrinter):
     def _print_Minus(self, expr):
         return f"{self._print(expr.args[0])} - {self.parenthesize(expr.args[1], 45)}"
 
+    def _print_Plus(self, expr):
+        return " + ".join(self._print(a) for a in expr.args)
+
     def _print_Derivative(self, expr):
         (var, _), = expr.variable_count
         return f"d{self._print(expr.expr)}/d{self._print(var)}"

@@ -55,8 +55,8 @@ def _shapes_verify(value):
 register(Exercise(
     "ex.attention.shapes", "attention", "shapes",
     T("Q has 5 rows and K and V have 7 rows; [[d_k]] = 4 and [[d_v]] = 3. What are the shapes of the scores "
-      "Q K^T, of the weights [[A]] and of the output [[A]] V?",
-      "Q 有 5 行，K 和 V 有 7 行；[[d_k]] = 4，[[d_v]] = 3。得分 Q K^T、权重 [[A]] 和输出 [[A]] V 的形状各是多少？"),
+      "[[expr:QK_T]], of the weights [[A]] and of the output [[A]] V?",
+      "Q 有 5 行，K 和 V 有 7 行；[[d_k]] = 4，[[d_v]] = 3。得分 [[expr:QK_T]]、权重 [[A]] 和输出 [[A]] V 的形状各是多少？"),
     _shapes_solve, _shapes_verify,
     lambda v: Answer(T(f"Scores and [[A]]: {v[0][0]} × {v[0][1]} (one row per query, one column per key); output: "
                        f"{v[2][0]} × {v[2][1]}.",
@@ -114,10 +114,10 @@ register(Exercise(
       "两个查询、三个键，[[d_k]] = 2：Q 的两行是 (1, 0) 和 (0, 2)；K 的三行是 (1, 0)、(0, 1)、(1, 1)；"
       "V 的三行是 (1, 0)、(0, 1)、(2, 2)。计算权重 [[A]]（保留 3 位小数）和输出。"),
     _small_solve, _small_verify,
-    lambda v: Answer(T(f"Scores Q K^T / [[sqrt:d_k]], then a softmax per row: [[A]] has rows "
+    lambda v: Answer(T(f"Scores [[expr:sdpa_scores]], then a softmax per row: [[A]] has rows "
                        f"({', '.join(f'{x:.3f}' for x in v[0][0])}) and ({', '.join(f'{x:.3f}' for x in v[0][1])}); "
                        f"each row sums to 1. The output [[A]] V is shown below.",
-                       f"先算 Q K^T / [[sqrt:d_k]]，再对每行做 softmax：[[A]] 的两行是 "
+                       f"先算 [[expr:sdpa_scores]]，再对每行做 softmax：[[A]] 的两行是 "
                        f"({', '.join(f'{x:.3f}' for x in v[0][0])}) 和 ({', '.join(f'{x:.3f}' for x in v[0][1])})，"
                        f"每行之和为 1。输出 [[A]] V 见下。"), _matrix(v[1])),
 ))
@@ -384,9 +384,9 @@ def _ops_solve():
 
 register(Exercise(
     "ex.cost.attention_ops", "cost", "computation",
-    T("How many multiply-adds do the scores Q K^T and the product [[A]] V take for n = 128 tokens and "
+    T("How many multiply-adds do the scores [[expr:QK_T]] and the product [[A]] V take for n = 128 tokens and "
       "[[d_model]] = 512 (all heads together)?",
-      "当 n = 128、[[d_model]] = 512 时，得分 Q K^T 和乘积 [[A]] V 共需要多少次乘加（所有头合计）？"),
+      "当 n = 128、[[d_model]] = 512 时，得分 [[expr:QK_T]] 和乘积 [[A]] V 共需要多少次乘加（所有头合计）？"),
     _ops_solve,
     lambda v: (v == 2 * 128 * 128 * 512, "the model's count of the products (8 heads of d_k = 64) vs 2 n^2 d_model by hand"),
     lambda v: Answer(T(f"2 [[n:sq]] [[d_model]] = {_count(v)}.", f"2 [[n:sq]] [[d_model]] = {_count(v)}。")),

@@ -85,12 +85,12 @@ register(
           "[[E]] ([[vocab]] × [[d_model]]), the same matrix as the embedding layers (Section 3.4), and a softmax over each "
           "row gives the probabilities of the next token: [[Y_hat]] is n × [[vocab]], one row per position (the hat marks "
           "predicted probabilities; [[Y_hat]] is a different matrix from the decoder input Y: it is computed from Y, and its "
-          "row t predicts the token y_t, which Y holds at row t + 1 for t < n; the last row predicts the token after "
+          "row t predicts the token [[expr:y_t]], which Y holds at row t + 1 for t < n; the last row predicts the token after "
           "the input, e.g. the end of the sentence). The embedding layers multiply their rows by "
           "[[sqrt:d_model]].",
           "解码器最后的输出 H（每个位置一行）乘以嵌入矩阵 [[E]]（[[vocab]] × [[d_model]]）的转置，这与嵌入层共用同一个矩阵（第 3.4 节）；"
           "再对每一行做 softmax，得到下一个词元的概率：[[Y_hat]] 是 n × [[vocab]] 矩阵，每个位置一行（帽子表示预测的概率，"
-          "[[Y_hat]] 不是解码器的输入 Y：它由 Y 计算得到，其第 t 行预测词元 y_t；当 t < n 时，y_t 正是 Y 第 t + 1 行所含的词元，最后一行预测的是输入之后的词元，例如句子结束符）。嵌入层会把取出的行乘以 [[sqrt:d_model]]。", PAPER),
+          "[[Y_hat]] 不是解码器的输入 Y：它由 Y 计算得到，其第 t 行预测词元 [[expr:y_t]]；当 t < n 时，[[expr:y_t]] 正是 Y 第 t + 1 行所含的词元，最后一行预测的是输入之后的词元，例如句子结束符）。嵌入层会把取出的行乘以 [[sqrt:d_model]]。", PAPER),
     _output, _check_output,
 )
 
@@ -222,12 +222,12 @@ def _check_label_smoothing(f, expr, sizes=None):
 register(
     "tr.label_smoothing", "transformer",
     Text("Label smoothing", "标签平滑"),
-    _text("q_tk is the training target's probability of token k at position t. It is not one-hot: the true token y_t "
+    _text("[[expr:q_tk]] is the training target's probability of token k at position t. It is not one-hot: the true token [[expr:y_t]] "
           "gets 1 − [[eps_ls]] plus its share of "
           "[[eps_ls]], spread evenly over the [[vocab]] tokens, with [[eps_ls]] = 0.1 (Section 5.4). The paper gives only the value "
           "and cites Szegedy et al. (2016) for the method; this formula is theirs. It hurts perplexity but "
           "improves accuracy and BLEU, the paper says. Here k runs over the vocabulary's tokens.",
-          "q_tk 是位置 t 的训练目标中词元 k 的概率。它不是独热向量：真实词元 y_t 得到 1 − [[eps_ls]]，另外 [[eps_ls]] 平均分给 [[vocab]] 个词元，"
+          "[[expr:q_tk]] 是位置 t 的训练目标中词元 k 的概率。它不是独热向量：真实词元 [[expr:y_t]] 得到 1 − [[eps_ls]]，另外 [[eps_ls]] 平均分给 [[vocab]] 个词元，"
           "[[eps_ls]] = 0.1（第 5.4 节）。论文只给出这个数值，并为方法引用了 Szegedy 等（2016）；这个公式来自他们。论文说它会让困惑度变差，但能提高准确率和 BLEU。这里 k 遍历词表中的词元。", PAPER),
     _label_smoothing, _check_label_smoothing,
 )
