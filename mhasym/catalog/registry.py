@@ -249,28 +249,31 @@ def inline_speech(name: str, lang: str) -> str:
     return found.speech(lang) if isinstance(found, Formula) else speech(found, lang)
 
 
-def shape_speech(shape, lang: str) -> str:
-    """A shape of :data:`mhasym.model.notation.GLOSSARY` said in words: "n by d k" or "n 行 d k 列"."""
+def _shape(shape):
+    """A shape from :data:`mhasym.model.notation.GLOSSARY` (sizes by name, numbers, or tuples of names
+    multiplied) as the object that both its LaTeX and its words are printed from."""
+    import sympy as sp
+
     from mhasym.model.expressions import Dims
-    from mhasym.printing.speech import speech
 
     def size(s):
         if isinstance(s, tuple):
-            import sympy as sp
-
             return sp.Mul(*(size(x) for x in s), evaluate=False)
         return marker(s) if isinstance(s, str) else s
 
-    return speech(Dims(*(size(s) for s in shape)), lang)
+    return Dims(*(size(s) for s in shape))
+
+
+def shape_speech(shape, lang: str) -> str:
+    """A shape of :data:`mhasym.model.notation.GLOSSARY` said in words: "n by d k" or "n 行 d k 列"."""
+    from mhasym.printing.speech import speech
+
+    return speech(_shape(shape), lang)
 
 
 def shape_tex(shape) -> str:
-    """LaTeX of a shape from :data:`mhasym.model.notation.GLOSSARY`: sizes by name, numbers, or tuples of
-    names multiplied, e.g. ``(("h", "d_v"), "d_model")`` gives ``h d_v \\times d_{\\text{model}}``."""
+    """LaTeX of a shape from :data:`mhasym.model.notation.GLOSSARY`, e.g. ``(("h", "d_v"), "d_model")`` gives
+    ``h d_v \\times d_{\\text{model}}``."""
+    from mhasym.printing.latex import latex
 
-    def size(s):
-        if isinstance(s, tuple):
-            return " ".join(size(x) for x in s)
-        return inline(s) if isinstance(s, str) else str(s)
-
-    return r" \times ".join(size(s) for s in shape)
+    return latex(_shape(shape))

@@ -20,14 +20,19 @@ def shown(tex: str, speech) -> str:
     return "$\\displaystyle " + tex + "$"
 
 
+def _expression(expr) -> str:
+    """Any expression for Jupyter through the package's printers, its words logged as :func:`shown` does."""
+    from mhasym.printing.latex import latex
+    from mhasym.printing.speech import speech
+
+    return shown(latex(expr), lambda lang: speech(expr, lang))
+
+
 class Displayable:
     """Mixin giving ``_repr_latex_`` through :func:`mhasym.printing.latex.latex`."""
 
     def _repr_latex_(self):
-        from mhasym.printing.latex import latex
-        from mhasym.printing.speech import speech
-
-        return shown(latex(self), lambda lang: speech(self, lang))
+        return _expression(self)
 
 
 class show:
@@ -38,10 +43,7 @@ class show:
         self.expr = expr
 
     def _repr_latex_(self):
-        from mhasym.printing.latex import latex
-        from mhasym.printing.speech import speech
-
-        return shown(latex(self.expr), lambda lang: speech(self.expr, lang))
+        return _expression(self.expr)
 
     def __repr__(self):
         from mhasym.printing.plain import plain

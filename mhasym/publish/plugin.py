@@ -557,11 +557,11 @@ class MhasymPlugin(BasePlugin):
         if css is not None and soup.select_one(".katex") is not None:
             base = css["href"][: -len("katex.min.css")] + "fonts/"
             # the fonts of the math drawn on load: what later sections hold is drawn, and its fonts fetched, later
-            drawn = BeautifulSoup(output, "html.parser")
-            for held in drawn.select("noscript.mhasym-held"):
-                held.extract()
+            def drawn_on_load(el):
+                return el.find_parent("noscript", class_="mhasym-held") is None
+
             for name, selector in FONT_SELECTORS.items():
-                if drawn.select_one(selector) is not None:
+                if any(drawn_on_load(el) for el in soup.select(selector)):
                     css.insert_before(soup.new_tag("link", rel="preload", href=f"{base}{name}.woff2", attrs={
                         "as": "font", "type": "font/woff2", "crossorigin": ""}))
         # the colour-scheme switch in the page's language (mkdocs.yml names it in English)
