@@ -55,6 +55,8 @@ def variants(site: Path, page: str) -> dict:
             continue
         for link in doc.find_all("link", href=re.compile("katex")):
             link.decompose()
+        for style in doc.find_all("style", id="mhasym-katex-css"):  # the KaTeX rules the built page carries
+            style.decompose()
         if kind == "mathjax":
             doc.head.append(BeautifulSoup(MATHJAX_CONFIG, "html.parser"))
         (site / page / f"index.{kind}.html").write_text(str(doc), encoding="utf-8")

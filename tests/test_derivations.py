@@ -99,7 +99,34 @@ def test_steps_print_as_a_textbook_writes_them(id, text):
 
 # plain-text math that a derivation's prose must show as math instead (through [[...]] markers)
 PLAIN_MATH = re.compile(r"\^T|\^\(|e\^|dL/d|sqrt\(|softmax\(|\b[A-Za-z]_[A-Za-z0-9]{1,3}\b|[A-Za-z]\^[A-Za-z0-9]|"
-                        r"\b[a-zA-Z]\w* = ")
+                        r"\b[a-zA-Z]\w* = |\bd_model\b|\bd_ff\b|\bepsilon\b|\bbeta_\d")
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_every_title_writes_its_math_as_math(lang):
+    """Formula and derivation titles are captions and headings: "W^O left out" or "epsilon outside the square
+    root" typed as text would be read letter by letter and shown unlike the formula below them."""
+    from mhasym.catalog.registry import MARKER, formulas
+    from mhasym.catalog.text import CODE
+
+    titles = [(f.id, f.title) for f in formulas()] + [(d.id, d.title) for d in mhasym.derivations()]
+    assert len(titles) > 80
+    for id, title in titles:
+        prose = MARKER.sub("§", CODE.sub("§", title[lang]))
+        assert not PLAIN_MATH.search(prose), f"{id}: {PLAIN_MATH.search(prose).group(0)!r} in {title[lang]!r}"
+
+
+@pytest.mark.parametrize("id", ["id.split_heads", "tr.learning_rate"])
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_descriptions_keep_code_and_math_apart(id, lang):
+    """Code is code (between backticks, no markers inside), and the math around it is math."""
+    from mhasym.catalog.registry import MARKER
+    from mhasym.catalog.text import CODE
+
+    text = mhasym.formula(id).description[lang]
+    assert all("[[" not in code for code in CODE.findall(text))
+    prose = MARKER.sub("§", CODE.sub("§", text))
+    assert not PLAIN_MATH.search(prose), f"{id}: {PLAIN_MATH.search(prose).group(0)!r} in {text!r}"
 
 
 @pytest.mark.parametrize("id", IDS)

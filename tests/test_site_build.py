@@ -148,6 +148,32 @@ def test_nothing_is_loaded_from_outside(built_site):
     assert list((built_site / "assets/katex/fonts").glob("*.woff2"))
 
 
+def test_a_page_carries_the_katex_rules_it_uses_and_no_other(built_site):
+    """KaTeX's rules are in the page (no stylesheet to wait for), only those whose classes the page's math uses
+    (held math included); a page without math has no KaTeX rules at all."""
+    from bs4 import BeautifulSoup
+
+    full = (built_site / "assets/katex/katex.min.css").read_text(encoding="utf-8")
+    with_math = without = 0
+    for path in built_site.rglob("*.html"):
+        doc = BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
+        assert not doc.find("link", href=re.compile("katex.min.css")), path
+        style = doc.find("style", id="mhasym-katex-css")
+        classes = {c for el in doc.find_all(class_=True) for c in el["class"]}
+        if "katex" not in classes:
+            assert style is None, path
+            without += 1
+            continue
+        with_math += 1
+        css = style.string
+        assert len(css) < len(full) and css.count("@font-face") == full.count("@font-face")
+        for used in classes & {"mfrac", "vlist-t2", "katex-display", "mathnormal", "delimsizing"}:
+            assert f".{used}" in css, (path, used)
+        for unused in {"mathcal", "accent", "overline", "underline", "boxpad"} - classes:
+            assert f".{unused}" not in css, (path, unused)
+    assert with_math > 20 and without >= 2
+
+
 def test_search_finds_chinese_and_english_and_shows_no_tex(built_site):
     index = json.loads((built_site / "search/search_index.json").read_text(encoding="utf-8"))
     text = " ".join(d["text"] for d in index["docs"]).replace("\u200b", "")

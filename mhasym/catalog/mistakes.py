@@ -155,8 +155,8 @@ def _make():
     i, j = notation.scalar("i"), notation.scalar("j")
     well_typed_v_a = {"n": 4, "m": 4, "d_k": 5, "d_v": 4, "d_model": 11, "h": 3}
     found = [
-        Mistake("scale_d_model", t("Scaling by the square root of d_model instead of d_k",
-                                   "除以 d_model 的平方根而不是 d_k 的平方根"),
+        Mistake("scale_d_model", t("Scaling by [[sqrt:d_model]] instead of [[sqrt:d_k]]",
+                                   "除以 [[sqrt:d_model]] 而不是 [[sqrt:d_k]]"),
                 "attention.sdpa", _swap(sp.sqrt(d_k), sp.sqrt(d_model)),
                 why=t("The scores are sums of [[d_k]] products; dividing by [[sqrt:d_k]] brings their variance back to 1. "
                       "With [[sqrt:d_model]] (h times larger squared) the softmax is flatter than the paper's.",
@@ -172,7 +172,7 @@ def _make():
                        "across the n positions that ask, instead of over the m keys.",
                        "见于 PetrochukM/PyTorch-NLP（issue 2）：它的得分矩阵是（batch × 输出长度 n，上下文长度 m），"
                        "这 m 个键在那段代码里叫 query_len；softmax 沿第 0 维、也就是跨 n 个发问的位置进行，而不是沿 m 个键。")),
-        Mistake("v_times_a", t("V A instead of A V", "写成 V A 而不是 A V"),
+        Mistake("v_times_a", t("[[expr:V_A]] instead of [[expr:A_V]]", "写成 [[expr:V_A]] 而不是 [[expr:A_V]]"),
                 "attention.sdpa", lambda e: _product_of_weights_and_values(e, lambda A, V_: MatMul(V_, A)),
                 well_typed_v_a,
                 why=t("[[A]] [[V]] averages value rows with each query's weights; [[V]] [[A]] has the right shape only when "
@@ -180,7 +180,7 @@ def _make():
                       "[[A]] [[V]] 用每个查询的权重对值的各行加权平均；[[V]] [[A]] 只有在 n = m = [[d_v]] 时形状才对，而且数值是错的。"),
                 seen=t("No named source. A test that compares shapes only, with n = m = [[d_v]], cannot see it.",
                        "没有具名来源。只比较形状、且 n = m = [[d_v]] 的测试看不出这个错误。")),
-        Mistake("a_transposed_v", t("A transposed before multiplying by V", "先把 A 转置再乘以 V"),
+        Mistake("a_transposed_v", t("[[A]] transposed before multiplying by [[V]]", "先把 [[A]] 转置再乘以 [[V]]"),
                 "attention.sdpa", lambda e: _product_of_weights_and_values(e, lambda A, V_: MatMul(Transpose(A), V_)),
                 {"n": 4, "m": 4, "d_k": 5, "d_v": 2, "d_model": 11, "h": 3},
                 why=t("[[A]] transposed holds each key's weights over the queries; with n = m it multiplies [[V]] "
@@ -215,7 +215,7 @@ def _make():
                       "相加只能配一个 [[d_v]] 行的 [[W_O]]，它等于拼接后乘以一个 h 个块全都相同的 [[W_O]]：每个头被同样地投影，"
                       "各头各自的子空间就丢失了。"),
                 seen=t("Seen in awf/functional-transformer (issue 8).", "见于 awf/functional-transformer（issue 8）。")),
-        Mistake("no_w_o", t("W^O left out", "遗漏输出投影 W^O"), "mha.multihead", _without_w_o,
+        Mistake("no_w_o", t("The output projection [[W_O]] left out", "遗漏输出投影 [[W_O]]"), "mha.multihead", _without_w_o,
                 {"n": 4, "m": 7, "d_model": 6, "h": 3, "d_k": 5, "d_v": 2},
                 why=t("Without [[W_O]] the heads stay side by side and no output column mixes them; when h [[d_v]] = "
                       "[[d_model]] the shape is still right, so only the values tell.",
@@ -260,8 +260,8 @@ def _make():
                       "（Liu 等，2020 发现 Post-LN 在能收敛时略好），数值也与论文的 Post-LN 不同。"),
                 seen=t("Seen in harvardnlp/annotated-transformer, whose text says post-LN and code does pre-LN (issues 1, 92).",
                        "见于 harvardnlp/annotated-transformer：正文写 Post-LN，代码用 Pre-LN（issue 1、92）。")),
-        Mistake("unbiased_variance", t("LayerNorm with the unbiased variance (divide by d_model − 1)",
-                                       "层标准化使用无偏方差（除以 d_model − 1）"),
+        Mistake("unbiased_variance", t("LayerNorm with the unbiased variance (divide by [[expr:d_model_minus_1]])",
+                                       "层标准化使用无偏方差（除以 [[expr:d_model_minus_1]]）"),
                 "tr.layer_norm", _layer_norm_row(1, _unbiased), kind="convention",
                 why=t("Ba et al. and PyTorch divide by [[d_model]]; dividing by "
                       "[[d_model]] − 1 (torch.std's default) multiplies the normalised term [[expr:ln_normalised]] "
@@ -274,7 +274,7 @@ def _make():
                 differs_from=t("Ba et al. (2016), which the paper cites for LayerNorm", "论文为 LayerNorm 所引用的 Ba 等（2016）"),
                 seen=t("Seen in the Annotated Transformer's LayerNorm (harvardnlp/annotated-transformer, pull request 119).",
                        "见于 Annotated Transformer 的 LayerNorm（harvardnlp/annotated-transformer，pull request 119）。")),
-        Mistake("eps_outside_sqrt", t("epsilon outside the square root", "epsilon 放在平方根之外"),
+        Mistake("eps_outside_sqrt", t("[[epsilon]] outside the square root", "[[epsilon]] 放在平方根之外"),
                 "tr.layer_norm", _layer_norm_row(2, _eps_outside), kind="convention",
                 why=t("The paper gives no [[epsilon]]; PyTorch's nn.LayerNorm adds it to the variance inside the root, as "
                       "the formula on this site does. Adding it to the standard deviation differs only for rows of tiny variance.",

@@ -98,6 +98,13 @@ class PlainPrinter(StrPrinter):
     def _print_KroneckerDelta(self, expr):
         return "δ_" + "".join(self._print(a) for a in expr.args)
 
+    def _print_Power(self, expr):
+        base, power = expr.args
+        return f"{self.parenthesize(base, 100)}^{self.parenthesize(power, 100) if power.is_negative else self._print(power)}"
+
+    def _print_SplitHeads(self, expr):
+        return f"{'split' if expr.transpose else 'reshape'}_{self._print(expr.i)}({self._print(expr.P)})"
+
     def _print_Apply(self, expr):
         return f"{expr.name}(" + ", ".join(self._print(a) for a in expr.operands) + ")"
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import html
 
 from mhasym.catalog import registry as catalog
+from mhasym.catalog.text import pieces
 from mhasym.model import notation
 from mhasym.publish.words import WORDS, badge, facts, kind_name, mutant_words, said
 
@@ -38,9 +39,10 @@ def check_html(result, lang: str, wrong: bool = False) -> str:
 
 
 def text_html(text: str, lang: str) -> str:
-    """Prose from the catalog, its ``[[symbol]]`` markers as inline math."""
-    parts = catalog.MARKER.split(text)
-    return "".join(inline_math(p, lang) if k % 2 else html.escape(p) for k, p in enumerate(parts))
+    """Prose from the catalog, its ``[[symbol]]`` markers as inline math and its `code` as code."""
+    show = {"text": html.escape, "symbol": lambda p: inline_math(p, lang),
+            "code": lambda p: f"<code>{html.escape(p)}</code>"}
+    return "".join(show[kind](p) for kind, p in pieces(text))
 
 
 def inline_math(name: str, lang: str) -> str:

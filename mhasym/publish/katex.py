@@ -8,6 +8,7 @@ red). An answer that does not come within ``timeout`` seconds stops the process 
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import threading
@@ -72,3 +73,42 @@ class KaTeX:
                 self.proc.kill()
                 self.proc.wait()
         self.proc = None
+
+
+def css_rules(css: str) -> list:
+    """KaTeX's stylesheet cut into its top-level rules (``@font-face{...}``, ``.katex .mord{...}``, ...)."""
+    rules, depth, start = [], 0, 0
+    for k, c in enumerate(css):
+        if c == "{":
+            depth += 1
+        elif c == "}":
+            depth -= 1
+            if depth == 0:
+                rules.append(css[start:k + 1].strip())
+                start = k + 1
+    return rules
+
+
+_CLASS = re.compile(r"\.([A-Za-z_][\w-]*)")
+_NOT = re.compile(r":not\([^)]*\)")  # a class inside :not(...) need not occur
+
+
+def css_for(css: str, classes: set, fonts: str) -> str:
+    """The part of KaTeX's stylesheet a page needs: every at-rule (the fonts, which a browser loads only when
+    used), and of the other rules the selectors whose classes all occur in ``classes``; font files from
+    ``fonts`` (a URL ending in ``/``, relative to the page).
+
+    >>> css_for("@font-face{src:url(fonts/A.woff2)}.katex .mord{a:b}.katex .mop,.katex .mord{c:d}.katex .x{e:f}",
+    ...         {"katex", "mord"}, "../k/fonts/")
+    '@font-face{src:url(../k/fonts/A.woff2)}.katex .mord{a:b}.katex .mord{c:d}'
+    """
+    kept = []
+    for rule in css_rules(css):
+        if rule.startswith("@"):
+            kept.append(rule)
+            continue
+        selectors, body = rule[:rule.index("{")], rule[rule.index("{"):]
+        used = [s for s in selectors.split(",") if all(c in classes for c in _CLASS.findall(_NOT.sub("", s)))]
+        if used:
+            kept.append(",".join(used) + body)
+    return "".join(kept).replace("url(fonts/", f"url({fonts}")

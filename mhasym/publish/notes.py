@@ -17,7 +17,7 @@ import tempfile
 from pathlib import Path
 
 from mhasym.catalog import registry as catalog
-from mhasym.catalog.text import Text
+from mhasym.catalog.text import Text, pieces
 from mhasym.model import notation
 from mhasym.errors import MhasymError
 from mhasym.publish.words import WORDS, badge, facts, kind_name, said
@@ -78,9 +78,9 @@ def escape(text: str) -> str:
 
 
 def prose(text: str) -> str:
-    """Catalog prose for LaTeX: text escaped, ``[[symbol]]`` markers as inline math."""
-    parts = catalog.MARKER.split(text)
-    return "".join(rf"\({catalog.inline(p)}\)" if k % 2 else escape(p) for k, p in enumerate(parts))
+    """Catalog prose for LaTeX: text escaped, ``[[symbol]]`` markers as inline math, `code` in typewriter type."""
+    show = {"text": escape, "symbol": lambda p: rf"\({catalog.inline(p)}\)", "code": lambda p: rf"\texttt{{{escape(p)}}}"}
+    return "".join(show[kind](p) for kind, p in pieces(text))
 
 
 def sty() -> str:

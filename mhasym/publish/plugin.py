@@ -42,6 +42,7 @@ from mhasym.catalog.mutants import checked
 from mhasym.publish import blocks, figures
 from mhasym.printing.display import SPEECH_LOG
 from mhasym.publish.katex import KaTeX
+from mhasym.publish.katex import css_for as katex_css_for
 from mhasym.publish.words import WORDS
 
 log = logging.getLogger("mkdocs.plugins.mhasym")
@@ -59,6 +60,7 @@ OUTSIDE_URL = re.compile(r"(https?:)?//")
 # the names of Material's colour-scheme switch in mkdocs.yml -> their entries in publish/words.py
 SCHEME_SWITCH = {"Switch to light mode": "to_light", "Switch to dark mode": "to_dark",
                  "Switch to system preference": "to_system"}
+KATEX_STYLE = "mhasym-katex-css"  # the id of the <style> that holds the KaTeX rules a page uses
 KEEP_TEX = "MHASYM_KEEP_TEX"  # set by benchmarks/run.py: each formula keeps its TeX in data-tex
 
 
@@ -210,6 +212,7 @@ class MhasymPlugin(BasePlugin):
         self.lang = "en"
         self.folder = None  # a temporary folder for generated files, removed after each build
         self.katex = None
+        self.katex_css = None  # KaTeX's stylesheet, read once
 
     # Configuration
 
@@ -545,7 +548,8 @@ class MhasymPlugin(BasePlugin):
         return str(soup)
 
     def on_post_page(self, output, page, config):
-        """Preload the KaTeX fonts the page uses; drop the per-page ``<link rel=alternate>`` that
+        """Put the KaTeX rules the page uses in the page and preload the KaTeX fonts of the math drawn on load
+        (a page without math gets neither); drop the per-page ``<link rel=alternate>`` that
         mkdocs-static-i18n adds (Material fetches a sitemap.xml next to each, a 404 on every page; the
         visible language switch stays)."""
         from bs4 import BeautifulSoup
@@ -554,8 +558,16 @@ class MhasymPlugin(BasePlugin):
         for link in soup.find_all("link", rel="alternate", hreflang=True):
             link.decompose()
         css = soup.find("link", rel="stylesheet", href=lambda h: h and h.endswith("assets/katex/katex.min.css"))
-        if css is not None and soup.select_one(".katex") is not None:
+        if css is not None and soup.select_one(".katex") is None:
+            css.decompose()  # a page without math loads no KaTeX stylesheet
+        elif css is not None:
             base = css["href"][: -len("katex.min.css")] + "fonts/"
+            # the KaTeX rules this page uses (held math included), in the page: one stylesheet fewer to wait for
+            classes = {c for el in soup.find_all(class_=True) for c in el["class"]}
+            style = soup.new_tag("style", id=KATEX_STYLE)
+            style.string = katex_css_for(self._katex_css(), classes, base)
+            css.replace_with(style)
+            css = style
             # the fonts of the math drawn on load: what later sections hold is drawn, and its fonts fetched, later
             def drawn_on_load(el):
                 return el.find_parent("noscript", class_="mhasym-held") is None
@@ -571,6 +583,17 @@ class MhasymPlugin(BasePlugin):
                 if label.get(attr) in SCHEME_SWITCH:
                     label[attr] = WORDS.get(lang, WORDS["en"])[SCHEME_SWITCH[label[attr]]]
         return str(soup)
+
+    def on_post_template(self, output, template_name, config):
+        """The 404 page has no math: it loads no KaTeX stylesheet."""
+        if template_name != "404.html":
+            return output
+        return re.sub(r'<link [^>]*href="[^"]*assets/katex/katex\.min\.css"[^>]*>', "", output)
+
+    def _katex_css(self) -> str:
+        if self.katex_css is None:
+            self.katex_css = (self.node_modules / "katex" / "dist" / "katex.min.css").read_text(encoding="utf-8")
+        return self.katex_css
 
     # End of a build
 

@@ -17,7 +17,8 @@ from mhasym.catalog.entries.sources import PAPER
 from mhasym.catalog.text import Text
 from mhasym.model import notation
 from mhasym.model.expressions import (Apply, Concat, Elided, Expect, Frac, Grad, MatMinus, MatSum, Minus, Neg,
-                                      Plus, PosEnc, Power, Relation, RowSum, Scaled, Softmax, Times, Var, VStack)
+                                      Plus, PosEnc, Power, Relation, RowSum, Scaled, Softmax, SplitHeads, Times, Var,
+                                      VStack)
 
 dim, scalar, matrix = notation.dim, notation.scalar, notation.matrix
 n, m, d_k, d_v, d_model, h = (dim(x) for x in ("n", "m", "d_k", "d_v", "d_model", "h"))
@@ -710,6 +711,21 @@ for _name, _build in {
                                   sp.sqrt(Plus(scalar("sigma") ** 2, scalar("epsilon")))),
     "unbiased_factor": lambda: sp.sqrt(Frac(Minus(d_model, 1), d_model)),
     "eps_zero": lambda: Relation(scalar("epsilon"), 0),
+    # written as a reader writes them, shapes aside (V A has a shape only when n = m = d_v)
+    "A_V": lambda: MatMul(notation.symbol("A"), notation.symbol("V")),
+    "V_A": lambda: MatMul(notation.symbol("V"), notation.symbol("A")),
+    "d_model_minus_1": lambda: Minus(d_model, 1),
+    "N_6": lambda: Relation(dim("N"), 6),
+    # the optimiser's settings (Section 5.3 of the paper)
+    "adam_beta1": lambda: Relation(sp.Symbol("beta_1"), sp.Float("0.9")),
+    "adam_beta2": lambda: Relation(sp.Symbol("beta_2"), sp.Float("0.98")),
+    "adam_eps": lambda: Relation(scalar("epsilon"), Power(10, -9)),
+    # one fused projection split into heads (id.split_heads)
+    "X_WQ": lambda: MatMul(matrix("X", n, d_model), matrix("W_Q", d_model, h * d_k)),
+    "X_WQi": lambda: MatMul(matrix("X", n, d_model), matrix("W_Q", d_model, d_k, i)),
+    "split_XWQ": lambda: SplitHeads(MatMul(matrix("X", n, d_model), matrix("W_Q", d_model, h * d_k)), h, i),
+    "reshape_XWQ": lambda: SplitHeads(MatMul(matrix("X", n, d_model), matrix("W_Q", d_model, h * d_k)), h, i,
+                                      transpose=False),
     "sin_sum": lambda: Relation(sp.sin(Plus(_a, _b)), Plus(Times(sp.sin(_a), sp.cos(_b)), Times(sp.cos(_a), sp.sin(_b)))),
     "cos_sum": lambda: Relation(sp.cos(Plus(_a, _b)), Minus(Times(sp.cos(_a), sp.cos(_b)), Times(sp.sin(_a), sp.sin(_b)))),
     "pythagoras": lambda: Relation(Plus(Power(sp.cos(Times(omega, delta)), 2), Power(sp.sin(Times(omega, delta)), 2)), 1),

@@ -73,7 +73,7 @@ def _check_concat_wo(f, expr, sizes=None):
 
 register(
     "id.concat_wo", "multihead",
-    Text("Concatenate then project = sum of per-head projections", "先拼接再投影 = 各头投影之和"),
+    Text("Concatenate then project: the sum of per-head projections", "先拼接再投影：等于各头投影之和"),
     _text("[[W_O:i]] is the i-th block of [[d_v]] rows of [[W_O]]. So [[W_O]] mixes the heads: with it, each output "
           "column combines every head; the notebook's concatenation alone keeps them apart.",
           "[[W_O:i]] 是 [[W_O]] 的第 i 块（[[d_v]] 行）。因此 [[W_O]] 把各头混合起来：每个输出列都组合了所有头；"
@@ -118,15 +118,17 @@ register(
     "id.split_heads", "multihead",
     Text("One big projection, split into heads", "一次大投影再拆分成多个头"),
     Text("Implementations put all heads' [[W_Q:i]] side by side in one [[W_Q]] ([[d_model]] × h [[d_k]]; here [[W_Q]] "
-         "without an index is this fused matrix, while the notebook's W^Q without an index is one head's) and compute "
-         "X [[W_Q]] at once. split_i(X [[W_Q]]) is head i's block of columns of that product: in NumPy "
-         "(X @ W_Q).reshape(n, h, [[d_k]]).transpose(1, 0, 2)[i − 1]. It equals the separate projection X [[W_Q:i]]. "
-         "reshape_i(X [[W_Q]]), that is (X @ W_Q).reshape(h, n, [[d_k]])[i − 1] without the transpose, takes "
-         "consecutive numbers and mixes tokens and heads.",
-         "实现中通常把所有头的 [[W_Q:i]] 并排成一个 [[W_Q]]（[[d_model]] × h [[d_k]]），一次算出 X [[W_Q]]"
-         "（这里不带下标的 [[W_Q]] 指这个合并后的矩阵；课程笔记中不带下标的 W^Q 指单个头的矩阵）。"
-         "split_i(X [[W_Q]]) 是这个乘积中第 i 个头的那一块列，在 NumPy 中是 (X @ W_Q).reshape(n, h, [[d_k]]).transpose(1, 0, 2)[i − 1]，"
-         "它等于单独的投影 X [[W_Q:i]]。reshape_i(X [[W_Q]]) 即不转置的 (X @ W_Q).reshape(h, n, [[d_k]])[i − 1]，取的是连续的数，会把词元和头混在一起。"),
+         "without an index is this fused matrix, while the lecture notebook's [[W_Q]] without an index is one head's) "
+         "and compute [[expr:X_WQ]] at once. [[expr:split_XWQ]] is head i's block of columns of that product, and it "
+         "equals the separate projection [[expr:X_WQi]]. In NumPy, where head i is at index i - 1: "
+         "`(X @ W_Q).reshape(n, h, d_k).transpose(1, 0, 2)[i - 1]`. Without the transpose, "
+         "`(X @ W_Q).reshape(h, n, d_k)[i - 1]` gives [[expr:reshape_XWQ]]: it takes consecutive numbers and mixes "
+         "tokens and heads.",
+         "实现中通常把所有头的 [[W_Q:i]] 并排成一个 [[W_Q]]（[[d_model]] × h [[d_k]]），一次算出 [[expr:X_WQ]]"
+         "（这里不带下标的 [[W_Q]] 指这个合并后的矩阵；课程笔记中不带下标的 [[W_Q]] 指单个头的矩阵）。"
+         "[[expr:split_XWQ]] 是这个乘积中第 i 个头的那一块列，它等于单独的投影 [[expr:X_WQi]]。在 NumPy 中（第 i 个头的下标是 i - 1）是 "
+         "`(X @ W_Q).reshape(n, h, d_k).transpose(1, 0, 2)[i - 1]`。不转置时，"
+         "`(X @ W_Q).reshape(h, n, d_k)[i - 1]` 得到的是 [[expr:reshape_XWQ]]：它取的是连续的数，会把词元和头混在一起。"),
     _split, _check_split,
 )
 

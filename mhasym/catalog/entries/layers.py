@@ -344,7 +344,7 @@ def _stack(kind):
 
 register(
     "tr.encoder_stack", "transformer",
-    Text("Encoder: a stack of N = 6 layers", "编码器：N = 6 层堆叠"),
+    Text("Encoder: a stack of [[expr:N_6]] layers", "编码器：[[expr:N_6]] 层堆叠"),
     Text("The encoder repeats its layer 6 times; each layer has its own parameters. From the lecture "
          "notebook (6 layers) and the paper. Here n is the source length; the decoder's cross-attention reads "
          "the result as [[memory]] and calls its length m.",
@@ -355,7 +355,7 @@ register(
 
 register(
     "tr.decoder_stack", "transformer",
-    Text("Decoder: a stack of N = 6 layers", "解码器：N = 6 层堆叠"),
+    Text("Decoder: a stack of [[expr:N_6]] layers", "解码器：[[expr:N_6]] 层堆叠"),
     Text("The decoder also has 6 layers; every layer attends to the same encoder output. From the "
          "lecture notebook (6 layers) and the paper. Here n is the target length and m the source length "
          "(the encoder's n).",

@@ -260,8 +260,8 @@ register(
     Text("Learning-rate schedule", "学习率调度"),
     _text("The rate grows linearly for the first 4000 steps, then falls as the inverse square root of the step "
           "(Section 5.3); the peak, at the end of the warm-up, is about 7e-4 for [[d_model]] = 512. The optimiser "
-          "is Adam with beta_1 = 0.9, beta_2 = 0.98 and epsilon = 1e-9.",
+          "is Adam with [[expr:adam_beta1]], [[expr:adam_beta2]] and [[expr:adam_eps]].",
           "学习率在前 4000 步线性增长，之后按步数的平方根倒数下降（第 5.3 节）；[[d_model]] = 512 时，峰值出现在预热结束时，约为 7e-4。"
-          "优化器是 Adam，beta_1 = 0.9、beta_2 = 0.98、epsilon = 1e-9。", PAPER),
+          "优化器是 Adam，[[expr:adam_beta1]]、[[expr:adam_beta2]]、[[expr:adam_eps]]。", PAPER),
     _learning_rate, _check_learning_rate,
 )
