@@ -89,14 +89,18 @@ def test_every_formula_of_the_catalog_is_on_the_site_in_both_languages():
 
 def test_seed_content_is_on_the_chinese_page_in_order():
     text = (DOCS / "multihead.zh.md").read_text(encoding="utf-8")
-    order = ["Multi-Head Attention 多头注意力机制", "8 组不同的", "seed.head_1", "seed.head_2", "seed.concat_2",
+    order = ["多头注意力（Multi-Head Attention）", "8 组不同的", "seed.head_1", "seed.head_2", "seed.concat_2",
              "seed.head_i", "seed.concat_h", "(100, 24)", "mha.multihead"]
     positions = [text.index(s) for s in order]
     assert positions == sorted(positions)
     overview = (DOCS / "transformer.zh.md").read_text(encoding="utf-8")
-    for phrase in ("编码器负责接收输入数据、负责提取特征", "Embedding 和 Positional Encoding 两种编码",
-                   "encoder 结构重复了 6 层", "这里的多头注意力层携带掩码", "Decoder 也有 6 层"):
+    for phrase in ("编码器负责接收输入数据、负责提取特征", "词嵌入和位置编码两种编码",
+                   "编码器的这一结构重复了 6 层", "这里的多头注意力带有掩码", "解码器也有 6 层"):
         assert phrase in overview
+    # the seed's sentences, in Chinese that reads well: not its English terms pasted into them
+    for pasted in ("Query、Keys", "self-attention 的基础上", "编码器 Encoder", "解码器 Decoder", "encoder 结构",
+                   "Decoder 也有", "Embedding 和 Positional Encoding", "（Self-Attention）", "（Feed-Forward）"):
+        assert pasted not in text + overview, pasted
 
 
 def test_every_derivation_is_on_the_derivations_page_in_both_languages():

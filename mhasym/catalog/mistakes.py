@@ -304,7 +304,7 @@ def _make():
                                               "用很大的负常数代替负无穷"),
                 "masks.boolean_to_additive", _large_negative, kind="convention",
                 why=t("On every row with at least one allowed key, −1e9 gives the weights of minus infinity (in float64 the "
-                      "masked weights underflow to exactly 0). A row that may attend no key silently gets numbers: added to "
+                      "masked weights underflow to exactly 0). A row that may attend to no key silently gets numbers: added to "
                       "the scores, as here, −1e9 shifts the whole row, and in float64 the softmax gives the unmasked weights "
                       "(in float32, where numbers near 1e9 are 64 apart, the sums round to one value and the row comes out "
                       "uniform too); written over the scores (masked_fill), it gives a uniform row, the mean of the value rows. mhasym refuses such "

@@ -35,7 +35,7 @@ def check_html(result, lang: str, wrong: bool = False) -> str:
     mark = f"✗ {words['rejected']}" if wrong else f"✓ {words['checked']}"
     if result.mutants is not None and not wrong:
         mark += f" · {html.escape(mutant_words(lang, *result.mutants))}"
-    return f'<details class="mhasym-check"><summary>{mark}</summary><p>{"; ".join(parts)}</p></details>'
+    return f'<details class="mhasym-check"><summary>{mark}</summary><p>{words["semicolon"].join(parts)}</p></details>'
 
 
 def text_html(text: str, lang: str) -> str:
@@ -171,10 +171,10 @@ def checks_table(results: dict, lang: str) -> str:
         for f in entries:
             name = kind_name(results[f.id], lang)
             kinds[name] = kinds.get(name, 0) + 1
-        kind_text = ("，" if lang == "zh" else ", ").join(f"{k} {v}" for k, v in kinds.items())
+        kind_text = words["comma"].join(f"{k} {v}" for k, v in kinds.items())
         counts = [results[f.id].mutants for f in entries if results[f.id].mutants and results[f.id].kind != "caught"]
         if counts:
-            kind_text += "; " + mutant_words(lang, *(sum(c[k] for c in counts) for k in range(3)))
+            kind_text += words["semicolon"] + mutant_words(lang, *(sum(c[k] for c in counts) for k in range(3)))
         rows.append(f"<tr><td>{html.escape(names[0] if lang == 'en' else names[1])}</td><td>{len(entries)}</td>"
                     f"<td>{html.escape(kind_text)}</td></tr>")
     return _scroll(f'<table class="mhasym-checks"><thead><tr><th>{words["section"]}</th><th>{words["formulas"]}</th>'

@@ -182,8 +182,9 @@ def write_figures(folder: Path, lang: str, need_pdf: bool) -> None:
 
 def check_line(result, lang: str) -> str:
     """A check result in LaTeX, under its formula in the notes."""
-    parts = [f"{kind_name(result, lang)}: {escape(said(result.compared, lang))}"] + [escape(p) for p in facts(result, lang)]
-    return rf"{{\footnotesize\textit{{{_cap(WORDS[lang]['checked'])}}} --- " + "; ".join(parts) + "}"
+    w = WORDS[lang]
+    parts = [f"{kind_name(result, lang)}{w['colon']}{escape(said(result.compared, lang))}"] + [escape(p) for p in facts(result, lang)]
+    return rf"{{\footnotesize\textit{{{_cap(w['checked'])}}} --- " + w["semicolon"].join(parts) + "}"
 
 
 def _cap(word: str) -> str:

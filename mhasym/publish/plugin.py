@@ -16,6 +16,7 @@ quick preview) and ``downloads: true`` (``false`` skips the PDFs and the zip).
 
 from __future__ import annotations
 
+import html
 import io
 import json
 import logging
@@ -62,6 +63,52 @@ SCHEME_SWITCH = {"Switch to light mode": "to_light", "Switch to dark mode": "to_
                  "Switch to system preference": "to_system"}
 KATEX_STYLE = "mhasym-katex-css"  # the id of the <style> that holds the KaTeX rules a page uses
 KEEP_TEX = "MHASYM_KEEP_TEX"  # set by benchmarks/run.py: each formula keeps its TeX in data-tex
+
+
+# Strings that Python-Markdown (heading links) and mkdocs-jupyter (copy buttons) write in English, in Chinese
+INTERFACE_ZH = {"Permanent link": "永久链接", "Copy to Clipboard": "复制到剪贴板", "Copied!": "已复制！"}
+# A line break inside a Chinese paragraph is shown as a space between two characters: it goes when the text on
+# either side of it is Chinese (a character or full-width punctuation)
+_HAN, _PUNCT = "\u4e00-\u9fff", "\u3000-\u303f\uff00-\uffef“”‘’"
+CJK_BREAK = re.compile(rf"(?<=[{_PUNCT}])[ \t]*\n\s*|[ \t]*\n\s*(?=[{_PUNCT}])|(?<=[{_HAN}])[ \t]*\n\s*(?=[{_HAN}])")
+_ENDS_CJK = re.compile(rf"[{_HAN}{_PUNCT}]$")
+_STARTS_CJK = re.compile(rf"^[{_HAN}{_PUNCT}]")
+_NO_JOIN = ("pre", "code", "script", "style", "textarea", "noscript")
+
+
+def _chinese_interface(soup) -> None:
+    """A Chinese page says everything in Chinese, and its paragraphs have no spaces where the source broke lines."""
+    for el in soup.find_all(attrs={"title": True}):
+        el["title"] = INTERFACE_ZH.get(el["title"], el["title"])
+    for el in soup.find_all(attrs={"aria-label": True}):
+        el["aria-label"] = INTERFACE_ZH.get(el["aria-label"], el["aria-label"])
+    for text in soup.find_all(string=lambda t: t.strip() in INTERFACE_ZH):
+        text.replace_with(text.replace(text.strip(), INTERFACE_ZH[text.strip()]))
+    article = soup.select_one("article") or soup
+    for text in article.find_all(string=lambda t: "\n" in t):
+        if text.find_parent(_NO_JOIN) is None and type(text).__name__ == "NavigableString":
+            joined = CJK_BREAK.sub("", str(text))
+            if "\n" in joined and _ENDS_CJK.search(joined.rstrip()) and joined.rstrip() != joined:
+                after = text.find_next(string=lambda t: t.strip())  # the break before <a>链接</a>, <code>, ...
+                if after is not None and _STARTS_CJK.search(after.lstrip()):
+                    joined = joined.rstrip()
+            if joined != str(text):
+                text.replace_with(joined)
+
+
+def _describe_notebook_figures(soup, lang: str) -> None:
+    """A figure that a notebook draws is described by its own title (nbconvert writes "No description has been
+    provided for this image")."""
+    import base64
+
+    for img in soup.find_all("img", alt="No description has been provided for this image"):
+        src = img.get("src", "")
+        title = None
+        if src.startswith("data:image/svg+xml;base64,"):
+            svg = base64.b64decode(src.split(",", 1)[1]).decode("utf-8", "replace")
+            found = re.search(r"<title>(.*?)</title>", svg, re.S)
+            title = html.unescape(found.group(1)).strip() if found else None
+        img["alt"] = title or WORDS.get(lang, WORDS["en"])["figure"]
 
 
 def _sections(soup, level: int = 2, parent=None) -> None:
@@ -578,10 +625,13 @@ class MhasymPlugin(BasePlugin):
                         "as": "font", "type": "font/woff2", "crossorigin": ""}))
         # the colour-scheme switch in the page's language (mkdocs.yml names it in English)
         lang = getattr(page.file, "locale", None) or "en"
-        for label in soup.select("label[for^=__palette]"):
+        for label in soup.select("label[for^=__palette], input[name=__palette]"):
             for attr in ("title", "aria-label"):
                 if label.get(attr) in SCHEME_SWITCH:
                     label[attr] = WORDS.get(lang, WORDS["en"])[SCHEME_SWITCH[label[attr]]]
+        _describe_notebook_figures(soup, lang)
+        if lang == "zh":
+            _chinese_interface(soup)
         return str(soup)
 
     def on_post_template(self, output, template_name, config):

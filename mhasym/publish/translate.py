@@ -107,7 +107,7 @@ _TABLE = [
      "所示为 {a}（约 {b}），逐个计数得 {c}，论文报告 {d}（{e}）"),
     (r"the numbers shown are rounded to (?P<k>\d+) decimals", "所示数字已舍入到小数点后 {k} 位"),
     (r"the two sides differ, expanded", "展开后两边不相等"),
-    (r"a row that may attend no key got numbers", "不能关注任何键的行却得到了数值"),
+    (r"a row that may attend to no key got numbers", "不能关注任何键的行却得到了数值"),
     (r"the reference refuses it", "参考实现拒绝这样的输入"),
     (r"a row with no allowed key gives no numbers", "没有可关注的键的行不给出数值"),
     (r"(?P<k>\d+) keys in (?P<b>\d+) blocks, (?P<r>\d+) rows: max error (?P<e>@NUM) against (?P<xa>.+)",

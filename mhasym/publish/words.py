@@ -36,7 +36,7 @@ WORDS = {
         # derivations
         "setting": "Setting", "because": "why", "proven": "proven", "not_proven": "not proven",
         "numbers": "numbers", "result": "Result", "derivations": "Derivations", "step": "step",
-        "exercise": "Exercise", "answer": "Answer (computed by mhasym)", "colon": ": ",
+        "exercise": "Exercise", "answer": "Answer (computed by mhasym)", "colon": ": ", "semicolon": "; ", "comma": ", ", "figure": "A figure drawn by the notebook",
         "term_en": "English", "term_zh": "中文", "first_page": "first met on", "glossary": "Glossary",
         "entropy_title": "Entropy of softmax rows of random scores", "entropy_y": "mean entropy of a row (nats)",
         "scaled": "scores divided by sqrt(d_k)", "unscaled": "scores not divided", "uniform": "uniform weights, log m",
@@ -52,7 +52,7 @@ WORDS = {
         "seed": "随机种子", "max_error": "最大误差",
         "warmup_end": "预热结束", "training_step": "训练步数", "learning_rate": "学习率",
         "input": "输入 X", "head": "头", "concat": "拼接 Concat", "output": "输出", "encoder": "编码器",
-           "decoder": "解码器", "embedding": "词嵌入 Embedding", "positional": "位置编码",
+           "decoder": "解码器", "embedding": "词嵌入", "positional": "位置编码",
            "self_attn": "多头自注意力", "masked_attn": "带掩码的多头自注意力",
            "cross_attn": "对编码器输出的多头注意力", "ffn": "前馈网络", "addnorm": "残差相加 &amp; 层标准化",
            "linear": "线性层 + softmax", "inputs": "源序列词元", "outputs": "目标序列词元（右移一位）",
@@ -61,7 +61,7 @@ WORDS = {
            "blocked": "屏蔽（负无穷）", "weights": "注意力权重，头", "probabilities": "输出概率",
         "setting": "设定", "because": "理由", "proven": "已证明", "not_proven": "未能证明",
         "numbers": "数值", "result": "结论", "derivations": "推导", "step": "第几步",
-        "exercise": "练习", "answer": "答案（由 mhasym 计算）", "colon": "：",
+        "exercise": "练习", "answer": "答案（由 mhasym 计算）", "colon": "：", "semicolon": "；", "comma": "，", "figure": "笔记本绘制的图",
         "term_en": "English", "term_zh": "中文", "first_page": "首次出现", "glossary": "术语表",
         "entropy_title": "随机得分的 softmax 各行的熵", "entropy_y": "每行的平均熵（nat）",
         "scaled": "得分除以 √d_k", "unscaled": "得分不缩放", "uniform": "均匀权重，log m",
@@ -98,7 +98,8 @@ def mutant_words(lang: str, killed: int, built: int, equivalent: int = 0, mistak
     wrong = built - equivalent  # changes that SymPy proves give the same result are not wrong versions
     if lang == "en":
         return f"kills {killed} of {wrong} wrong versions" + (
-            f" ({equivalent} more changes proven to give the same result)" if equivalent else "")
+            (f" ({equivalent} more change proven to give the same result)" if equivalent == 1 else
+             f" ({equivalent} more changes proven to give the same result)") if equivalent else "")
     return f"检出 {killed}/{wrong} 个错误版本" + (f"（另有 {equivalent} 处改动经证明结果相同）" if equivalent else "")
 
 
@@ -114,7 +115,10 @@ def facts(result, lang: str, mutants: bool = True) -> list:
         return mutant_words(lang, k, built, same, mistake=result.kind == "caught")
 
     told = replace(result, detail=translate(result.detail, lang)) if result.detail else result
-    return told.parts(w["seed"], w["max_error"], killed if mutants else None)
+    parts = told.parts(w["seed"], w["max_error"], killed if mutants else None)
+    if result.sizes:  # the sizes in the page's punctuation: "n = 4，m = 7" in Chinese
+        parts[0] = w["comma"].join(f"{k} = {v}" for k, v in result.sizes.items())
+    return parts
 
 
 def said(text: str, lang: str) -> str:

@@ -93,7 +93,7 @@ register(Derivation(
          "scores push the softmax towards one-hot rows, where its gradient is tiny (Section 3.2.1). Divided by "
          "[[sqrt:d_k]], the score has variance 1 for every [[d_k]]. The figure samples such q and k and shows the "
          "entropy of softmax rows with and without the division.",
-         "未缩放的得分均值为 0、方差为 [[d_k]]，典型大小按 [[sqrt:d_k]] 增长；得分过大会把 softmax 推向接近 one-hot 的行，"
+         "未缩放的得分均值为 0、方差为 [[d_k]]，典型大小按 [[sqrt:d_k]] 增长；得分过大会把 softmax 推向接近独热（one-hot）的行，"
          "此时梯度极小（论文 3.2.1 节）。除以 [[sqrt:d_k]] 之后，无论 [[d_k]] 多大，得分的方差都是 1。"
          "图中对这样的 q、k 抽样，比较缩放与不缩放时 softmax 各行的熵。"),
     figure="entropy",
@@ -248,7 +248,7 @@ register(Derivation(
               "[[expr:scores_transposed]] is linear in [[K]].", "[[expr:scores_transposed]] 对 [[K]] 是线性的。", _grad),
         _step(lambda: Relation(Grad(S), HadamardProduct(B, Grad(S))),
               "Masked positions get no gradient: where [[expr:M_blocked]], [[expr:A_zero]], so [[expr:dS_zero]] "
-              "([[B]] is 1 where the query may attend the key, 0 elsewhere).",
+              "([[B]] is 1 where the query may attend to the key, 0 elsewhere).",
               "被屏蔽的位置没有梯度：[[expr:M_blocked]] 处 [[expr:A_zero]]，所以 [[expr:dS_zero]]"
               "（[[B]] 在允许关注处为 1，其余为 0）。", _grad),
     ],
@@ -448,7 +448,7 @@ def _masked_sum(with_mask):
 register(Derivation(
     "deriv.mask_renormalise",
     Text("A mask of minus infinity: softmax over the allowed keys", "负无穷掩码：只在允许的键上做 softmax"),
-    Text("[[expr:sdpa_weights]] with [[M]] 0 where query i may attend key k and minus infinity elsewhere; [[B]] is "
+    Text("[[expr:sdpa_weights]] with [[M]] 0 where query i may attend to key k and minus infinity elsewhere; [[B]] is "
          "the same mask as 0/1 (1 where allowed). Every row is assumed to allow at least one key.",
          "[[expr:sdpa_weights]]，其中 [[M]] 在查询 i 可以关注键 k 处为 0，其余为负无穷；[[B]] 是同一个掩码的 0/1 形式"
          "（允许处为 1）。假设每一行至少允许一个键。"),

@@ -240,7 +240,7 @@ register(Exercise(
     "ex.masks.padding", "masks", "mask",
     T("A batch pads a sentence of 3 tokens to 5 positions. Which of the 5 keys may every query attend? What does "
       "the additive mask hold at the other keys?",
-      "一个批次把 3 个词元的句子补齐到 5 个位置。每个查询可以关注 5 个键中的哪些？其余键处加性掩码的值是什么？"),
+      "一个批次把 3 个词元的句子填充到 5 个位置。每个查询可以关注 5 个键中的哪些？其余键处加性掩码的值是什么？"),
     _padding_solve,
     lambda v: (v == [j < 3 for j in range(5)], "the padding formula (masks.padding) at L = 3 vs the keys before L"),
     lambda v: Answer(T(f"Keys {', '.join(str(k + 1) for k, ok in enumerate(v) if ok)} (the real tokens); the mask "

@@ -54,7 +54,7 @@ def _causal(align):
 register(
     "masks.causal_top_left", "masks",
     Text("Causal mask, top-left aligned", "因果掩码（左上对齐）"),
-    Text("Query i may attend keys j ≤ i (counting from 1). With n ≠ m this aligns the first query with the "
+    Text("Query i may attend to keys j ≤ i (counting from 1). With n ≠ m this aligns the first query with the "
          "first key; it is what the decoder's self-attention uses (n = m there).",
          "查询 i 只能关注 j ≤ i 的键（从 1 开始编号）。当 n ≠ m 时，第一个查询与第一个键对齐；"
          "解码器自注意力（n = m）使用它。"),
@@ -64,7 +64,7 @@ register(
 register(
     "masks.causal_bottom_right", "masks",
     Text("Causal mask, bottom-right aligned", "因果掩码（右下对齐）"),
-    Text("Query i may attend keys j ≤ i + (m − n): the last query sees every key, as when new queries "
+    Text("Query i may attend to keys j ≤ i + (m − n): the last query sees every key, as when new queries "
          "continue a sequence whose earlier keys are cached. With n > m the first n - m queries see no "
          "key at all, which is an error, not a uniform row.",
          "查询 i 可以关注 j ≤ i + (m − n) 的键：最后一个查询能看到所有键，适用于新查询接在已缓存键之后的情形。"
@@ -153,7 +153,7 @@ def _boolean():
 
 def _check_boolean(f, expr, sizes=None):
     """The formula's additive mask in Attention(Q, K, V, M) against the reference with the boolean mask;
-    and for a mask with a row that may attend no key, which the reference refuses, the formula must
+    and for a mask with a row that may attend to no key, which the reference refuses, the formula must
     not give that row numbers either (minus infinity gives NaN, a visible error)."""
     x = attention_inputs()
     B = sp.IndexedBase(sp.Symbol("B"))
@@ -175,7 +175,7 @@ def _check_boolean(f, expr, sizes=None):
                             got, want, shown, SEED)
     if result.passed and np.isfinite(blocked[0]).any():
         return CheckResult(f.id, "numeric", result.compared, False, shown, SEED, result.max_error, result.tolerance,
-                           "a row that may attend no key got numbers; the reference refuses it")
+                           "a row that may attend to no key got numbers; the reference refuses it")
     return result
 
 

@@ -231,6 +231,6 @@ register(
           "8 × 64 = 512 = [[d_model]] columns and costs about as much as one full-width head. (The big model uses "
           "16 heads of 64, and Table 3 (A) tries 1 to 32 heads.)",
           "基础模型使用 h = 8 个头，[[d_k]] = [[d_v]] = 64，拼接后共有 8 × 64 = 512 = [[d_model]] 列，"
-          "计算量与一个全维度的单头注意力相当。（big 模型使用 16 个 64 维的头，表 3 (A) 试验了 1 到 32 个头。）", PAPER),
+          "计算量与一个全维度的单头注意力相当。（论文的 big 配置使用 16 个 64 维的头，表 3 (A) 试验了 1 到 32 个头。）", PAPER),
     _paper_heads, _check_paper_heads,
 )

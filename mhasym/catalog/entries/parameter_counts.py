@@ -147,14 +147,14 @@ register(
          "40.8k instead of 37k would give 65M. The paper does not say how it counted.",
          "[[d_model]] = 512、h = 8、[[d_ff]] = 2048、N = 6、共享词表 37000：按公式为 6300 万；论文表 3 写的是 6500 万，"
          "多出 195 万。公式中未写出的偏置（18 个注意力块中四个投影的偏置，以及输出层的偏置）合计只有约 7.4 万，"
-         "而 big 模型按公式已经超过它的 2.13 亿，所以偏置解释不了这个差距。若共享词表约为 4.08 万而不是 3.7 万，"
+         "而 big 配置按公式已经超过它的 2.13 亿，所以偏置解释不了这个差距。若共享词表约为 4.08 万而不是 3.7 万，"
          "就正好是 6500 万。论文没有说明它的统计口径。"),
     *_table3("base", paper.BASE, "P_base"),
 )
 
 register(
     "cost.big_params", "cost",
-    Text("Parameters of the big model", "big 模型（论文中的 big 配置）的参数量"),
+    Text("Parameters of the big model", "论文 big 配置的参数量"),
     Text("[[d_model]] = 1024, h = 16, [[d_ff]] = 4096, N = 6, vocabulary 37000: 214.2M by the formula; Table 3 "
          "says 213M.",
          "[[d_model]] = 1024、h = 16、[[d_ff]] = 4096、N = 6、词表 37000：按公式为 2.142 亿；表 3 写的是 2.13 亿。"),

@@ -163,7 +163,7 @@ register(
 register(
     "attention.masked", "attention",
     Text("Masked attention (additive mask)", "带掩码的注意力（加性掩码）"),
-    _text("M is 0 where the query may attend the key and minus infinity where it may not; it is "
+    _text("M is 0 where the query may attend to the key and minus infinity where it may not; it is "
           "added to the scores before the softmax, so masked keys get weight 0.",
           "M 在允许关注的位置为 0，不允许的位置为负无穷；它在 softmax 之前加到得分上，因此被屏蔽的键权重为 0。",
           PAPER),
