@@ -87,7 +87,7 @@ def test_online_softmax_is_compared_with_numbers_over_many_blocks():
 
 
 @pytest.mark.parametrize("id,text", [
-    ("deriv.sdpa_backward", r"\mathrm{d}S = A \circ \left(\mathrm{d}A - \operatorname{rowsum}\left(\mathrm{d}A \circ A\right) \mathbf{1}^{\top}\right)"),
+    ("deriv.sdpa_backward", r"\mathrm{d}S = A \odot \left(\mathrm{d}A - \operatorname{rowsum}\left(\mathrm{d}A \odot A\right) \mathbf{1}^{\top}\right)"),
     ("deriv.sdpa_backward", r"\mathrm{d}Q = \frac{\mathrm{d}S K}{\sqrt{d_k}}"),
     ("deriv.mha_backward", r"\mathrm{d}X_{\text{kv}} = \sum_{i=1}^{h} \left(\mathrm{d}K_{i} \left(W_{i}^{K}\right)^{\top} + \mathrm{d}V_{i} \left(W_{i}^{V}\right)^{\top}\right)"),
     ("deriv.softmax_jacobian", r"a_{i} \left(\delta_{i j} - a_{j}\right)"),

@@ -174,6 +174,26 @@ def test_a_page_carries_the_katex_rules_it_uses_and_no_other(built_site):
     assert with_math > 20 and without >= 2
 
 
+def test_chinese_pages_speak_chinese_and_have_no_spaces_from_line_breaks(built_site):
+    """No English interface string on a Chinese page (heading links, copy buttons, the scheme switch, notebook
+    figures), and no line break left between two Chinese characters of a paragraph (a browser shows it as a space)."""
+    from bs4 import BeautifulSoup
+
+    english = ("Permanent link", "Copy to Clipboard", "Copied!", "Switch to", "No description has been provided")
+    pages = sorted((built_site / "zh").rglob("*.html"))
+    assert len(pages) >= 13
+    for path in pages:
+        doc = BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
+        shown = str(doc.select_one("article")) + " ".join(str(el) for el in doc.select("header, [data-md-component=palette]"))
+        for word in english:
+            assert word not in shown, (path, word)
+        for p in doc.select("article p, article li"):
+            if p.find_parent(["pre", "code"]) is None:
+                text = "".join(p.find_all(string=True, recursive=True))
+                assert not re.search(r"[\u4e00-\u9fff\u3000-\u303f\uff00-\uffef]\s*\n\s*[\u4e00-\u9fff]", text), \
+                    (path, text[:80])
+
+
 def test_search_finds_chinese_and_english_and_shows_no_tex(built_site):
     index = json.loads((built_site / "search/search_index.json").read_text(encoding="utf-8"))
     text = " ".join(d["text"] for d in index["docs"]).replace("\u200b", "")

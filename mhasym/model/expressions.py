@@ -568,6 +568,21 @@ class Times(_Written):
         return sp.Mul(*self.args)
 
 
+
+def fixed(value, places: int = 3) -> sp.Float:
+    """A number rounded to ``places`` decimals that prints with exactly that many: 0.14 as 0.140, 1 as 1.000,
+    in the LaTeX, the words and the plain text (its precision is the count of its digits).
+
+    >>> from mhasym.printing.latex import latex
+    >>> latex(fixed(0.139999)), latex(fixed(1)), latex(fixed(-0.0104)), latex(fixed(12.3456, 2)), latex(fixed(-1e-9))
+    ('0.140', '1.000', '-0.010', '12.35', '0')
+    """
+    text = f"{float(value):.{places}f}"
+    if float(text) == 0:
+        return sp.Integer(0)  # SymPy writes a zero Float as 0.0 whatever its precision
+    digits = len(text.lstrip("-").replace(".", "").lstrip("0")) or 1
+    return sp.Float(text, digits)
+
 class Power(_Written):
     """``a^{b}`` kept as written (``10^{6}``, not 1000000)."""
 

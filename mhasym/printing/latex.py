@@ -25,6 +25,17 @@ from mhasym.model import notation
 from mhasym.model.expressions import Concat, Elided, MatMinus, MatSum
 
 
+def written_float(expr) -> str | None:
+    """A Float of at most 6 significant digits is a number as written (:func:`mhasym.model.expressions.fixed`):
+    its text keeps every digit, trailing zeros too (0.140, 1.000). None for other Floats."""
+    from mpmath.libmp import prec_to_dps, to_str
+
+    dps = prec_to_dps(expr._prec)
+    if dps > 6 or not expr.is_finite:
+        return None
+    return to_str(expr._mpf_, dps, strip_zeros=False, min_fixed=-10, max_fixed=10)
+
+
 class MhaLatexPrinter(LatexPrinter):
     """LaTeX printer for multi-head attention formulas.
 
@@ -47,6 +58,9 @@ class MhaLatexPrinter(LatexPrinter):
     }
 
     # Symbols and matrices
+
+    def _print_Float(self, expr):
+        return written_float(expr) or super()._print_Float(expr)
 
     def _print_Symbol(self, expr, style="plain"):
         tex = notation.symbol_latex(expr.name)
@@ -265,7 +279,7 @@ class MhaLatexPrinter(LatexPrinter):
         for a in expr.args:
             tex = self._print(a)
             parts.append(rf"\left({tex}\right)" if isinstance(a, (MatAdd, MatMinus)) else tex)
-        return r" \circ ".join(parts)
+        return r" \odot ".join(parts)  # ⊙: the elementwise product (∘ is composition, as in the encoder stack)
 
     # Scalar forms kept in written order. SymPy's _print_Pow passes ``exp`` for function-like bases.
 

@@ -23,6 +23,11 @@ class PlainPrinter(StrPrinter):
         base = notation.MATRIX_PLAIN.get(expr.key, expr.key)
         return base if expr.index is None else f"{base}_{self._print(expr.index)}"
 
+    def _print_Float(self, expr):
+        from mhasym.printing.latex import written_float
+
+        return written_float(expr) or super()._print_Float(expr)
+
     def _print_Symbol(self, expr):
         return notation.SCALAR_PLAIN.get(expr.name, super()._print_Symbol(expr))
 
@@ -57,7 +62,7 @@ class PlainPrinter(StrPrinter):
         return "1^T" if expr.shape[0] == 1 else "1"
 
     def _print_HadamardProduct(self, expr):
-        return " o ".join(self.parenthesize(a, 50) for a in expr.args)
+        return " ⊙ ".join(self.parenthesize(a, 50) for a in expr.args)
 
     def _print_Relation(self, expr):
         op = {"=": "=", "in": "in", "approx": "≈", "equiv": "≡"}[expr.op]

@@ -242,7 +242,9 @@ class SpeechPrinter(Printer):
         return self._say("over", a=str(expr.p), b=str(expr.q))
 
     def _print_Float(self, expr):
-        text = format(float(expr), ".6g")
+        from mhasym.printing.latex import written_float
+
+        text = written_float(expr) or format(float(expr), ".6g")
         mantissa, _, power = text.partition("e")
         if power:
             return self._say("scientific", a=mantissa, p=self._print(sp.Integer(int(power))))

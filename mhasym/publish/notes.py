@@ -69,7 +69,7 @@ _SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": 
             # characters that the default OT1 text fonts lack: set them as math
             "<": r"\(<\)", ">": r"\(>\)", "≤": r"\(\le\)", "≥": r"\(\ge\)", "≠": r"\(\ne\)",
             "×": r"\(\times\)", "−": r"\(-\)", "²": r"\(^{2}\)", "δ": r"\(\delta\)", "ω": r"\(\omega\)",
-            "∘": r"\(\circ\)", "Σ": r"\(\Sigma\)", "√": r"\(\surd\)", "∞": r"\(\infty\)"}
+            "∘": r"\(\circ\)", "⊙": r"\(\odot\)", "Σ": r"\(\Sigma\)", "√": r"\(\surd\)", "∞": r"\(\infty\)"}
 
 
 def escape(text: str) -> str:

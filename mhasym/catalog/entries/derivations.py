@@ -18,7 +18,7 @@ from mhasym.catalog.text import Text
 from mhasym.model import notation
 from mhasym.model.expressions import (Apply, Concat, Elided, Expect, Frac, Grad, MatMinus, MatSum, Minus, Neg,
                                       Plus, PosEnc, Power, Relation, RowSum, Scaled, Softmax, SplitHeads, Times, Var,
-                                      VStack)
+                                      VStack, fixed)
 
 dim, scalar, matrix = notation.dim, notation.scalar, notation.matrix
 n, m, d_k, d_v, d_model, h = (dim(x) for x in ("n", "m", "d_k", "d_v", "d_model", "h"))
@@ -711,6 +711,12 @@ for _name, _build in {
                                   sp.sqrt(Plus(scalar("sigma") ** 2, scalar("epsilon")))),
     "unbiased_factor": lambda: sp.sqrt(Frac(Minus(d_model, 1), d_model)),
     "eps_zero": lambda: Relation(scalar("epsilon"), 0),
+    # exercise answers: the working, as math
+    "dQ": lambda: Grad(Q), "x_j": lambda: sp.IndexedBase("x")[j],
+    "dV_matrix": lambda: Relation(Grad(V), MatMul(Transpose(A), Grad(Z))),
+    "dQ_zero": lambda: Relation(Grad(Q), sp.ZeroMatrix(*Q.shape)),
+    "ln_example": lambda: Frac(Minus(sp.IndexedBase("x")[j], 3), sp.sqrt(Plus(fixed(3.5, 1), Power(10, -5)))),
+    "inv_sqrt_step": lambda: Frac(1, sp.sqrt(scalar("step"))),
     # written as a reader writes them, shapes aside (V A has a shape only when n = m = d_v)
     "A_V": lambda: MatMul(notation.symbol("A"), notation.symbol("V")),
     "V_A": lambda: MatMul(notation.symbol("V"), notation.symbol("A")),

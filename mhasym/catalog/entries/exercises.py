@@ -14,7 +14,7 @@ from mhasym.catalog.exercise import Answer, Exercise, register
 from mhasym.catalog.text import Text
 from mhasym.errors import MhasymError
 from mhasym.model import notation
-from mhasym.model.expressions import Softmax
+from mhasym.model.expressions import Softmax, fixed
 
 T = Text
 
@@ -22,7 +22,7 @@ T = Text
 def _matrix(values, digits=3):
     """A NumPy array as a SymPy matrix of rounded numbers, for the site to print."""
     rows = np.atleast_2d(np.asarray(values, dtype=float))
-    return sp.Matrix([[sp.Float(round(float(v), digits), digits + 1) for v in row] for row in rows])
+    return sp.Matrix([[fixed(v, digits) for v in row] for row in rows])
 
 
 def _close(got, want, tol=1e-12):
@@ -55,8 +55,8 @@ def _shapes_verify(value):
 register(Exercise(
     "ex.attention.shapes", "attention", "shapes",
     T("Q has 5 rows and K and V have 7 rows; [[d_k]] = 4 and [[d_v]] = 3. What are the shapes of the scores "
-      "[[expr:QK_T]], of the weights [[A]] and of the output [[A]] V?",
-      "Q 有 5 行，K 和 V 有 7 行；[[d_k]] = 4，[[d_v]] = 3。得分 [[expr:QK_T]]、权重 [[A]] 和输出 [[A]] V 的形状各是多少？"),
+      "[[expr:QK_T]], of the weights [[A]] and of the output [[expr:A_V]]?",
+      "Q 有 5 行，K 和 V 有 7 行；[[d_k]] = 4，[[d_v]] = 3。得分 [[expr:QK_T]]、权重 [[A]] 和输出 [[expr:A_V]] 的形状各是多少？"),
     _shapes_solve, _shapes_verify,
     lambda v: Answer(T(f"Scores and [[A]]: {v[0][0]} × {v[0][1]} (one row per query, one column per key); output: "
                        f"{v[2][0]} × {v[2][1]}.",
@@ -116,10 +116,10 @@ register(Exercise(
     _small_solve, _small_verify,
     lambda v: Answer(T(f"Scores [[expr:sdpa_scores]], then a softmax per row: [[A]] has rows "
                        f"({', '.join(f'{x:.3f}' for x in v[0][0])}) and ({', '.join(f'{x:.3f}' for x in v[0][1])}); "
-                       f"each row sums to 1. The output [[A]] V is shown below.",
+                       f"each row sums to 1. The output [[expr:A_V]] is shown below.",
                        f"先算 [[expr:sdpa_scores]]，再对每行做 softmax：[[A]] 的两行是 "
                        f"({', '.join(f'{x:.3f}' for x in v[0][0])}) 和 ({', '.join(f'{x:.3f}' for x in v[0][1])})，"
-                       f"每行之和为 1。输出 [[A]] V 见下。"), _matrix(v[1])),
+                       f"每行之和为 1。输出 [[expr:A_V]] 见下。"), _matrix(v[1])),
 ))
 
 
@@ -310,8 +310,8 @@ register(Exercise(
       "对行 (1, 2, 3, 6) 做层标准化（层归一化），[[gamma]] = 1，[[beta]] = 0，[[epsilon]] = 1e-5：结果是什么（保留 3 位小数）？"),
     _ln_solve,
     lambda v: (_close(v, reference.layer_norm(_ROW, np.ones(4), np.zeros(4))), "mhasym.numeric vs mhasym.reference"),
-    lambda v: Answer(T("Mean 3 and (biased) variance 3.5, so each entry becomes (x − 3) / sqrt(3.5 + 1e-5):",
-                       "均值为 3，（有偏）方差为 3.5，所以每个数变为 (x − 3) / sqrt(3.5 + 1e-5)："), _matrix(v)),
+    lambda v: Answer(T("Mean 3 and (biased) variance 3.5, so each entry [[expr:x_j]] becomes [[expr:ln_example]]:",
+                       "均值为 3，（有偏）方差为 3.5，所以每个数 [[expr:x_j]] 变为 [[expr:ln_example]]："), _matrix(v)),
 ))
 
 
@@ -384,9 +384,9 @@ def _ops_solve():
 
 register(Exercise(
     "ex.cost.attention_ops", "cost", "computation",
-    T("How many multiply-adds do the scores [[expr:QK_T]] and the product [[A]] V take for n = 128 tokens and "
+    T("How many multiply-adds do the scores [[expr:QK_T]] and the product [[expr:A_V]] take for n = 128 tokens and "
       "[[d_model]] = 512 (all heads together)?",
-      "当 n = 128、[[d_model]] = 512 时，得分 [[expr:QK_T]] 和乘积 [[A]] V 共需要多少次乘加（所有头合计）？"),
+      "当 n = 128、[[d_model]] = 512 时，得分 [[expr:QK_T]] 和乘积 [[expr:A_V]] 共需要多少次乘加（所有头合计）？"),
     _ops_solve,
     lambda v: (v == 2 * 128 * 128 * 512, "the model's count of the products (8 heads of d_k = 64) vs 2 n^2 d_model by hand"),
     lambda v: Answer(T(f"2 [[n:sq]] [[d_model]] = {_count(v)}.", f"2 [[n:sq]] [[d_model]] = {_count(v)}。")),
@@ -410,8 +410,8 @@ register(Exercise(
     lambda v: (_close(v, [reference.learning_rate(s, 512) for s in (1000, 4000, 16000)], 1e-15),
                "the catalog's schedule (tr.learning_rate) vs mhasym.reference.learning_rate"),
     lambda v: Answer(T(f"{v[0]:.2e}, {v[1]:.2e} (the peak, at the end of warm-up) and {v[2]:.2e}: it rises linearly, "
-                       "then falls like 1 / sqrt(step).",
-                       f"{v[0]:.2e}、{v[1]:.2e}（峰值，在预热结束时）和 {v[2]:.2e}：先线性上升，然后按 1 / sqrt(step) 下降。")),
+                       "then falls like [[expr:inv_sqrt_step]].",
+                       f"{v[0]:.2e}、{v[1]:.2e}（峰值，在预热结束时）和 {v[2]:.2e}：先线性上升，然后按 [[expr:inv_sqrt_step]] 下降。")),
 ))
 
 
@@ -480,7 +480,7 @@ register(Exercise(
     T("The scores of one row are s = (0, ln 2), so the weights are a = (1/3, 2/3). What is the Jacobian of the softmax there?",
       "某一行的得分是 s = (0, ln 2)，于是权重 a = (1/3, 2/3)。此处 softmax 的雅可比矩阵是什么？"),
     _jacobian_solve, _jacobian_verify,
-    lambda v: Answer(T("diag(a) − a a^T: each row sums to 0.", "diag(a) − a a^T：每行之和为 0。"),
+    lambda v: Answer(T("The derivation's [[expr:jacobian_entry]], here with a = (1/3, 2/3): each row sums to 0.", "即推导中的 [[expr:jacobian_entry]]，这里 a = (1/3, 2/3)：每行之和为 0。"),
                      sp.Matrix(v)),
 ))
 
@@ -495,15 +495,15 @@ def _dv_solve():
 register(Exercise(
     "ex.derivations.backward", "derivations", "computation",
     T("One query q = (1, 0) and two identical keys, both (1, 1), so [[A]] = (1/2, 1/2); the values are (1, 0) and "
-      "(0, 1), and the upstream gradient of the output is dZ = (1, 2). What are dV and dQ?",
+      "(0, 1), and the upstream gradient of the output is [[expr:dZ]] = (1, 2). What are [[expr:dV]] and [[expr:dQ]]?",
       "一个查询 q = (1, 0)，两个完全相同的键，都是 (1, 1)，于是 [[A]] = (1/2, 1/2)；两个值是 (1, 0) 和 (0, 1)，"
-      "输出的上游梯度是 dZ = (1, 2)。dV 和 dQ 各是多少？"),
+      "输出的上游梯度是 [[expr:dZ]] = (1, 2)。[[expr:dV]] 和 [[expr:dQ]] 各是多少？"),
     _dv_solve,
     lambda v: (all(_close(a, b) for a, b in zip(v, reference.attention_backward(_QB, _KB, _VB, _DZ))),
                "mhasym.numeric.attention_backward (compiled from the derivation) vs mhasym.reference"),
-    lambda v: Answer(T("dV = A^T dZ: each key's value row gets half of dZ (below). dQ is 0: the keys are identical, "
+    lambda v: Answer(T("[[expr:dV_matrix]]: each key's value row gets half of [[expr:dZ]] (below). [[expr:dQ_zero]]: the keys are identical, "
                        "so moving the query changes both scores alike and the weights stay (1/2, 1/2).",
-                       "dV = A^T dZ：每个键的值行得到 dZ 的一半（见下）。dQ 为 0：两个键完全相同，移动查询会同等地改变两个得分，"
+                       "[[expr:dV_matrix]]：每个键的值行得到 [[expr:dZ]] 的一半（见下）。[[expr:dQ_zero]]：两个键完全相同，移动查询会同等地改变两个得分，"
                        "权重仍是 (1/2, 1/2)。"), _matrix(v[2])),
 ))
 

@@ -12,7 +12,7 @@ from mhasym.catalog.checks import (SEED, SIZES, CheckResult, attention_bindings,
 from mhasym.catalog.registry import register
 from mhasym.catalog.text import Text
 from mhasym.model import attention, notation
-from mhasym.model.expressions import Aligned, Group, Relation, Softmax, Space
+from mhasym.model.expressions import Aligned, Group, Relation, Softmax, Space, fixed
 from mhasym.printing.numpy_printer import compile_function
 from mhasym.catalog.entries.sources import PAPER, cite as _text
 
@@ -85,7 +85,7 @@ def _example():
     weights = Softmax(attention.Scaled(attention.MatMul(Q, attention.Transpose(K)), sp.sqrt(2)))
     a = proofs.explicit(weights, given)
     out = a * given[V]
-    rounded = lambda m: sp.ImmutableMatrix(m.applyfunc(lambda v: sp.Float(round(float(v), 3), 4)))  # noqa: E731
+    rounded = lambda m: sp.ImmutableMatrix(m.applyfunc(lambda v: fixed(v, 3)))  # noqa: E731
     return Aligned(*(Relation(x, given[x]) for x in (Q, K, V)), Relation(A, weights), Relation(A, rounded(a)),
                    Relation(attention.MatMul(A, V), rounded(out)))
 
