@@ -1,9 +1,11 @@
 """The teaching figures (mhasym.publish.teaching_figures): valid SVG with a title in both languages, text inside
 the picture, Chinese labels in Chinese, and the numbers drawn equal to what the package computes."""
 
+import json
 import re
 import unicodedata
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -238,3 +240,216 @@ def test_pe_heatmap_colours_are_the_encoding():
     ticks = [content(t) for t in texts(root)]
     for label in ("0", "8", "16", "24", "10", "20", "30", "1", "−1", "位置", "编码的列"):
         assert label in ticks, label
+
+
+# The figures of mhasym.publish.figures and the teaching figures together, as the site publishes them.
+
+from mhasym.publish import figures as fg  # noqa: E402
+
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "docs" / "notebooks"
+# Latin words a Chinese figure may show, over ALLOWED_LATIN: symbols (N layers, Z and z of the concatenation,
+# the indices i and j of the axes), the subscript "model", and the names softmax, LayerNorm, Transformer, log.
+ALLOWED_ZH = ALLOWED_LATIN | {"N", "Z", "z", "i", "j", "softmax", "LayerNorm", "Transformer", "log"}
+
+
+@pytest.fixture(scope="module")
+def drawn():
+    return {lang: fg.all_figures(lang) for lang in LANGS}
+
+
+def words_shown(root) -> list:
+    """(text, Latin words) for the title and every run of every <text> of a figure (tspans apart, so that
+    W and its superscript Q are two symbols, not the word "WQ")."""
+    out = [(root.find(NS + "title").text, re.findall(r"[A-Za-z]+", root.find(NS + "title").text))]
+    for t in texts(root):
+        out += [(content(t), re.findall(r"[A-Za-z]+", s)) for s, _ in segments(t)]
+    return out
+
+
+def test_every_figure_parses_with_a_title_in_its_language(drawn):
+    assert set(drawn["en"]) == set(drawn["zh"]) == set(fg.FIGURES) | set(tf.FIGURES)
+    for name in drawn["en"]:
+        en, zh = parse(drawn["en"][name]), parse(drawn["zh"][name])
+        assert en.tag == zh.tag == NS + "svg"
+        en_title, zh_title = en.find(NS + "title").text, zh.find(NS + "title").text
+        assert en_title and zh_title and en_title != zh_title, name
+        assert re.search(r"[\u4e00-\u9fff]", zh_title), (name, zh_title)
+        assert not re.search(r"[\u4e00-\u9fff]", en_title), (name, en_title)
+
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_site_figures_keep_their_text_inside_and_apart(lang):
+    """The figures of mhasym.publish.figures, as the teaching figures above (rotated axis titles aside)."""
+    for name, draw in fg.FIGURES.items():
+        root = parse(draw(lang))
+        _, _, vw, vh = (float(v) for v in root.get("viewBox").split())
+        boxes = []
+        for t in texts(root):
+            if t.get("transform"):
+                continue
+            left, top, right, bottom = extent(t)
+            assert left >= 0 and right <= vw and top >= 0 and bottom <= vh, (name, content(t), left, right, vw)
+            boxes.append((content(t), left, top, right, bottom))
+        for k, a in enumerate(boxes):
+            for b in boxes[k + 1:]:
+                across = min(a[3], b[3]) - max(a[1], b[1])
+                down = min(a[4], b[4]) - max(a[2], b[2])
+                assert across <= 1 or down <= 0.3 * min(a[4] - a[2], b[4] - b[2]), (name, a[0], b[0])
+
+def test_chinese_figures_show_no_english_words_in_titles_or_texts(drawn):
+    for name, svg in drawn["zh"].items():
+        for text, words in words_shown(parse(svg)):
+            for word in words:
+                assert word in ALLOWED_ZH, (name, word, text)
+    architecture = " ".join(content(t) for t in texts(parse(drawn["zh"]["architecture"])))
+    assert "词嵌入 ×" in architecture and "Embedding" not in architecture  # not "词嵌入 Embedding"
+    assert "拼接" in " ".join(content(t) for t in texts(parse(drawn["zh"]["multihead"])))
+
+
+def test_negative_numbers_are_written_with_the_minus_sign(drawn):
+    for lang in LANGS:
+        for name, svg in drawn[lang].items():
+            root = parse(svg)
+            for text in [root.find(NS + "title").text] + [content(t) for t in texts(root)]:
+                assert not re.search(r"-\s*\d", text), (lang, name, text)  # a hyphen, not −, before a number
+                assert not re.search(r"\de[+−-]?\d", text), (lang, name, text)  # 7.0e-04: powers of ten instead
+    post = " ".join(content(t) for t in texts(parse(drawn["en"]["post_pre_ln"])))
+    mean = float(np.mean(tf.post_pre_ln_numbers()["pre"]))
+    assert mean < 0 and f"mean −{abs(mean):.2f}" in post
+    assert "mean 0.00" in post  # the post-LN mean, not "−0.00"
+
+
+def tick_labels(root, cls) -> list:
+    return [(content(t), float(t.get("x")), float(t.get("y"))) for t in texts(root, cls)]
+
+
+@pytest.mark.parametrize("lang", LANGS)
+@pytest.mark.parametrize("draw,n,m,grids", [(lambda lang: fg.masks(lang), 4, 7, 2),
+                                             (lambda lang: fg.masks(lang, 3, 5), 3, 5, 2),
+                                             (lambda lang: fg.attention_weights(lang), 5, 7, 2),
+                                             (lambda lang: fg.attention_weights(lang, masked=True), 5, 7, 2)],
+                         ids=["masks", "masks-3x5", "weights", "weights-masked"])
+def test_matrices_number_their_rows_and_columns_from_one(lang, draw, n, m, grids):
+    root = parse(draw(lang))
+    rows, cols = tick_labels(root, "row-tick"), tick_labels(root, "col-tick")
+    assert [r[0] for r in rows] == [str(k) for k in range(1, n + 1)] * grids
+    assert [c[0] for c in cols] == [str(k) for k in range(1, m + 1)] * grids
+    # each row's number at the height of that row, each column's under that column
+    cells = [r for r in root.iter(NS + "rect") if r.get("width") == r.get("height") and float(r.get("width")) >= 30]
+    size = float(cells[0].get("width"))
+    ys = sorted({float(r.get("y")) for r in cells})
+    xs = sorted({float(r.get("x")) for r in cells})
+    assert len(ys) == n and len(xs) == m * grids
+    assert [round(y, 1) for _, _, y in rows[:n]] == [round(y + size / 2, 1) for y in ys]
+    assert [round(x, 1) for _, x, _ in cols] == [round(x + size / 2, 1) for x in xs]
+    words = [content(t) for t in texts(root)]
+    query, key = ("query i", "key j") if lang == "en" else ("查询 i", "键 j")
+    assert words.count(query) == grids and words.count(key) == grids
+    assert "i" not in words  # the row axis says what i counts
+
+
+@pytest.mark.parametrize("lang,label", [("en", "learning rate"), ("zh", "学习率")])
+def test_learning_rate_has_a_y_axis_title_and_powers_of_ten(lang, label):
+    root = parse(fg.learning_rate(lang))
+    titles = [t for t in texts(root) if content(t) == label]
+    assert len(titles) == 1 and titles[0].get("transform", "").startswith("rotate(-90")
+    assert float(titles[0].get("x")) < min(float(t.get("x")) for t in texts(root) if "10" in content(t))
+    ticks = [content(t) for t in texts(root) if re.fullmatch(r"\d × 10−4", content(t))]
+    assert ticks == ["2 × 10−4", "4 × 10−4", "6 × 10−4"]
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_architecture_has_residual_paths_into_add_and_norm_and_n_brackets(lang):
+    root = parse(fg.architecture(lang))
+    _, _, vw, _ = (float(v) for v in root.get("viewBox").split())
+    # readable at 560 px wide: no text under about 9.5 px there
+    assert min(float(t.get("font-size")) for t in texts(root)) * 560 / vw >= 9.5
+    norms = [r for r in root.iter(NS + "rect") if r.get("fill") == "#fff3c4"]
+    sublayers = [r for r in root.iter(NS + "rect") if r.get("fill") in ("#d7e8f7", "#dff1da", "#f8dede")]
+    assert len(norms) == len(sublayers) == 5  # 2 encoder and 3 decoder sublayers, each with its Add & LayerNorm
+
+    def box(r):
+        return tuple(float(r.get(k)) for k in ("x", "y", "width", "height"))
+
+    paths = [p for p in root.iter(NS + "polyline") if p.get("class") == "residual"]
+    assert len(paths) == 5
+    for p in paths:
+        points = [tuple(map(float, xy.split(","))) for xy in p.get("points").split()]
+        (x0, y0), (x1, y1) = points[0], points[-1]
+        assert p.get("marker-end")
+        # from the input of a sublayer (just below its box) ...
+        below = [s for s in map(box, sublayers) if s[0] < x0 < s[0] + s[2] and 0 < y0 - (s[1] + s[3]) <= 12]
+        assert len(below) == 1, points
+        # ... around it (outside its box) ...
+        sx, sy, sw, sh = below[0]
+        assert all(x < sx or x > sx + sw for x, _ in points[1:])
+        # ... into the side of the Add & LayerNorm just above it
+        nx, ny, nw, nh = next(n for n in map(box, norms) if abs(n[0] - sx) < 1 and n[1] < sy)
+        assert ny < y1 < ny + nh and min(abs(x1 - nx), abs(x1 - nx - nw)) <= 2
+        assert sy - (ny + nh) < 20  # the Add & LayerNorm of this sublayer, not of a later one
+    brackets = [p for p in root.iter(NS + "polyline") if p.get("class") == "repeat"]
+    assert len(brackets) == 2
+    stacks = [box(r) for r in root.iter(NS + "rect") if r.get("fill") == "#f7f7f7"]
+    for b, stack in zip(brackets, sorted(stacks)):
+        ys = [float(xy.split(",")[1]) for xy in b.get("points").split()]
+        xs = [float(xy.split(",")[0]) for xy in b.get("points").split()]
+        assert min(ys) <= stack[1] + 5 and max(ys) >= stack[1] + stack[3] - 5  # as high as the stack
+        assert max(xs) <= stack[0] or min(xs) >= stack[0] + stack[2]  # beside it
+    words = [content(t) for t in texts(root)]
+    assert words.count("× N") == 2
+    assert sum("N = 6" in w for w in words) == 2
+
+
+def test_head_flow_says_it_draws_the_general_case():
+    s = tf.FLOW_SIZES
+    assert s["n"] != s["m"]  # queries and keys differ in number: a shape mistake shows
+    en = " ".join(content(t) for t in texts(parse(tf.head_flow("en"))))
+    zh = " ".join(content(t) for t in texts(parse(tf.head_flow("zh"))))
+    assert "general case" in en and "n ≠ m" in en and "in self-attention Xkv = X and m = n" in en
+    assert "self-attention: Xkv = X and m = n" not in en
+    assert "一般情形" in zh and "n ≠ m" in zh and "自注意力中 Xkv = X，m = n" in zh
+    assert f"n = {s['n']}，m = {s['m']}" in zh
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_positional_encoding_has_a_colour_scale_with_values(lang):
+    from mhasym.publish.figures import _diverging
+
+    root = parse(fg.positional_encoding(lang))
+    bar = [r for r in root.iter(NS + "rect") if r.get("width") == "18"]
+    assert len(bar) >= 32
+    assert bar[0].get("fill") == _diverging(1.0 - 1 / 64) and bar[-1].get("fill") == _diverging(-1.0 + 1 / 64)
+    labels = [content(t) for t in texts(root)]
+    for tick in ("1", "0.5", "0", "−0.5", "−1", "10", "20", "30", "8", "16", "24"):
+        assert tick in labels, tick
+    assert ("position" if lang == "en" else "位置") in labels
+
+
+def code_cells(path) -> list:
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    return ["".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code"]
+
+
+def test_chinese_notebook_comments_and_printed_words_are_chinese():
+    for path in sorted(NOTEBOOKS.glob("*.zh.ipynb")):
+        for source in code_cells(path):
+            for line in source.splitlines():
+                comment = line.split("#", 1)[1] if "#" in line else ""
+                printed = re.findall(r"print\((.*)\)", line)
+                strings = re.findall(r"\"([^\"]*)\"", printed[0]) if printed else []
+                for words in [comment] + strings:
+                    english = [w for w in re.findall(r"[A-Za-z]{2,}", words) if w not in {"LaTeX", "TeX"}]
+                    assert not english, (path.name, line)
+
+
+@pytest.mark.parametrize("name", ["attention_numbers.ipynb", "attention_numbers.zh.ipynb"])
+def test_numbers_notebook_shows_the_encoding_with_its_colour_scale(name):
+    nb = json.loads((NOTEBOOKS / name).read_text(encoding="utf-8"))
+    assert all(c.get("outputs", []) == [] for c in nb["cells"] if c["cell_type"] == "code")
+    last = code_cells(NOTEBOOKS / name)[-1]
+    assert "figures.positional_encoding(LANG)" in last or "teaching_figures.pe_heatmap(LANG)" in last
+    lang = "zh" if ".zh." in name else "en"
+    assert 'LANG = "%s"' % lang in code_cells(NOTEBOOKS / name)[0]
+    svg = fg.positional_encoding(lang)
+    assert "−1" in [content(t) for t in texts(parse(svg))]

@@ -27,8 +27,11 @@ from mhasym.publish.figures import (
     HEAD_COLOURS,
     _arrow,
     _box,
+    _colour_bar,
     _diverging,
     _grid,
+    _num,
+    _sci,
     _sub,
     _svg,
     _text,
@@ -37,7 +40,8 @@ from mhasym.publish.figures import (
 WORDS = {
     "en": {
         "head_flow": "One attention head, step by step",
-        "self_note": "self-attention: X_kv = X and m = n",
+        "self_note": ["the general case: queries from X, keys and values from X_kv, so n ≠ m;",
+                      "in self-attention X_kv = X and m = n"],
         "scores": "scores", "softmax_rows": "per row",
         "output": "output",
         "heat_title": "A = softmax(Q Kᵀ / √d_k): each row sums to 1",
@@ -48,7 +52,7 @@ WORDS = {
         "wo_blocks": "Concat · W^O is a sum over heads",
         "wo_sizes": "drawn to scale: n = {n}, h = {h}, d_v = {d_v}, d_model = {d_model}; "
                     "one square = one number",
-        "wo_checked": "computed with random heads (seed {seed}): largest difference between the two sides {err:.0e}",
+        "wo_checked": "computed with random heads (seed {seed}): largest difference between the two sides {err}",
         "wo_paper": "paper (base): h · d_v = {h} × {d_v} = {hd} = d_model",
         "head": "head",
         "head_split": "Splitting P = X W^Q into heads",
@@ -63,7 +67,7 @@ WORDS = {
         "post": "post-LN (the paper)", "pre": "pre-LN",
         "sublayer": "Sublayer", "layernorm": "LayerNorm", "residual": ["residual", "connection"],
         "post_formula": "LayerNorm(x + Sublayer(x))", "pre_formula": "x + Sublayer(LayerNorm(x))",
-        "rows_stats": "output rows: mean {mean:.2f}, std {std:.2f}",
+        "rows_stats": "output rows: mean {mean}, std {std}",
         "stats_note": "numbers: random x ({n} × {d}) and a random feed-forward sublayer (seed {seed})",
         "decoder_modes": "The decoder in training and in generation",
         "training": "Training: teacher forcing", "generation": "Generation: one token per step",
@@ -87,7 +91,8 @@ WORDS = {
     },
     "zh": {
         "head_flow": "单个注意力头的计算流程",
-        "self_note": "自注意力：X_kv = X，m = n",
+        "self_note": ["一般情形：查询来自 X，键和值来自 X_kv，因此 n ≠ m；",
+                      "自注意力中 X_kv = X，m = n"],
         "scores": "得分", "softmax_rows": "逐行",
         "output": "输出",
         "heat_title": "A = softmax(Q Kᵀ / √d_k)：每行之和为 1",
@@ -97,7 +102,7 @@ WORDS = {
         "sizes_paper": "论文（基础模型）：d_model = {d_model}，h = {h}，d_k = d_v = {d_k}",
         "wo_blocks": "拼接 · W^O 等于各头之和",
         "wo_sizes": "按比例绘制：n = {n}，h = {h}，d_v = {d_v}，d_model = {d_model}；每个小方格是一个数",
-        "wo_checked": "用随机的头输出计算（随机种子 {seed}）：两边的最大差 {err:.0e}",
+        "wo_checked": "用随机的头输出计算（随机种子 {seed}）：两边的最大差 {err}",
         "wo_paper": "论文（基础模型）：h · d_v = {h} × {d_v} = {hd} = d_model",
         "head": "头",
         "head_split": "把 P = X W^Q 拆分成多个头",
@@ -112,7 +117,7 @@ WORDS = {
         "post": "后置层标准化（论文）", "pre": "前置层标准化",
         "sublayer": "子层", "layernorm": "层标准化", "residual": ["残差连接"],
         "post_formula": "层标准化(x + 子层(x))", "pre_formula": "x + 子层(层标准化(x))",
-        "rows_stats": "输出各行：均值 {mean:.2f}，标准差 {std:.2f}",
+        "rows_stats": "输出各行：均值 {mean}，标准差 {std}",
         "stats_note": "数值：随机 x（{n} × {d}）与随机前馈子层（随机种子 {seed}）",
         "decoder_modes": "解码器：训练与生成",
         "training": "训练：教师强制", "generation": "生成：每步一个词元",
@@ -264,9 +269,11 @@ def head_flow(lang: str = "en") -> str:
         body.append(_text(hx + (c + 0.5) * cell, top + n * cell + 13, f"{w['key']} {c + 1}", 12))
     bottom = top + n * cell + 40
     body.append(_text(350, bottom, _symbols(w["sizes_here"].format(**s)), 12, colour="#444"))
-    body.append(_text(350, bottom + 20, _symbols(w["self_note"]), 12, colour="#444"))
-    body.append(_text(350, bottom + 40, _symbols(w["sizes_paper"].format(**paper.BASE)), 12, colour="#444"))
-    return _svg(700, bottom + 56, body, w["head_flow"])
+    for k, line in enumerate(w["self_note"]):
+        body.append(_text(350, bottom + 20 * (k + 1), _symbols(line), 12, colour="#444"))
+    below = bottom + 20 * (len(w["self_note"]) + 1)
+    body.append(_text(350, below, _symbols(w["sizes_paper"].format(**paper.BASE)), 12, colour="#444"))
+    return _svg(700, below + 16, body, w["head_flow"])
 
 
 # 2. W^O as a sum of per-head blocks
@@ -349,7 +356,8 @@ def wo_blocks(lang: str = "en") -> str:
             x += 44
     bottom = y1 + n * cell + 50
     body.append(_text(350, bottom, _symbols(w["wo_sizes"].format(**s)), 12, colour="#444"))
-    body.append(_text(350, bottom + 20, w["wo_checked"].format(seed=SEED, err=max(err, 1e-16)), 12, colour="#444"))
+    body.append(_text(350, bottom + 20, w["wo_checked"].format(seed=SEED, err=_sci(max(err, 1e-16), 0)), 12,
+                      colour="#444"))
     b = paper.BASE
     body.append(_text(350, bottom + 40, w["wo_paper"].format(h=b["h"], d_v=b["d_v"], hd=b["h"] * b["d_v"])
                       .replace("d_v", _sub("d", "v")).replace("d_model", _sub("d", "model")), 12, colour="#444"))
@@ -483,8 +491,8 @@ def post_pre_ln(lang: str = "en") -> str:
         for k, line in enumerate(lines):
             body.append(_text(side + 8, (fork + centre["+"]) / 2 + (k - (len(lines) - 1) / 2) * 16, line, 12,
                               anchor="start", colour="#c0392b"))
-        body.append(_text(cx, bottom + 40, w["rows_stats"].format(mean=round(float(np.mean(out)), 2) + 0.0,
-                                                                   std=float(np.mean(np.std(out, axis=1)))),
+        body.append(_text(cx, bottom + 40, w["rows_stats"].format(mean=_num(np.mean(out)),
+                                                                   std=_num(np.mean(np.std(out, axis=1)))),
                           12, colour="#444"))
 
     column(160, w["post"], w["post_formula"], ["sub", "+", "norm"], nums["post"])
@@ -586,18 +594,8 @@ def pe_heatmap(lang: str = "en", positions: int = 40, d_model: int = 32) -> str:
         body.append(f"<line x1='{x0 - 4}' y1='{cy}' x2='{x0}' y2='{cy}' stroke='#333'/>")
         body.append(_text(x0 - 8, cy, str(r), 11, anchor="end"))
     body.append(_text(x0 - 40, y0 + positions * ch / 2, w["position"], 12, anchor="end"))
-    # the colour bar, from 1 (top) to -1 (bottom)
-    bx, by, bh, steps = x0 + d_model * cw + 50, y0 + 40, 320, 64
-    for k in range(steps):
-        v = 1 - 2 * (k + 0.5) / steps
-        body.append(f"<rect x='{bx}' y='{by + k * bh / steps:.1f}' width='18' height='{bh / steps + 0.4:.1f}' "
-                    f"fill='{_diverging(v)}'/>")
-    body.append(_box(bx, by, 18, bh, "none", rx=0))
-    for v in (1.0, 0.5, 0.0, -0.5, -1.0):
-        ty = by + (1 - v) / 2 * bh
-        body.append(f"<line x1='{bx + 18}' y1='{ty}' x2='{bx + 23}' y2='{ty}' stroke='#333'/>")
-        body.append(_text(bx + 27, ty, f"{v:g}".replace("-", "−"), 11, anchor="start"))
-    body.append(_text(bx + 9, by - 16, "PE", 12))
+    # the colour bar, from 1 (top) to −1 (bottom)
+    body += _colour_bar(x0 + d_model * cw + 50, y0 + 40, 320, _diverging, title="PE")
     return _svg(700, y0 + positions * ch + 20, body, w["pe_heatmap"])
 
 
