@@ -107,6 +107,9 @@ class PlainPrinter(StrPrinter):
         base, power = expr.args
         return f"{self.parenthesize(base, 100)}^{self.parenthesize(power, 100) if power.is_negative else self._print(power)}"
 
+    def _print_Neg(self, expr):
+        return f"-{self.parenthesize(expr.args[0], 50)}"
+
     def _print_SplitHeads(self, expr):
         return f"{'split' if expr.transpose else 'reshape'}_{self._print(expr.i)}({self._print(expr.P)})"
 

@@ -62,7 +62,7 @@ WORDS = {
         "stack_extra": "{layer} 1 through {layer} {n}, each also given {extra}, applied one after the other to {x}",
         "entry_of": "{x}, entry {i}", "element_of": "{x}, entry {i} {j}", "indexed": "{x} with index {i}",
         "split": "{name} {i} of {x}",
-        "exp": "e to the power {x}", "sin": "sine of {x}", "cos": "cosine of {x}",
+        "exp": "e to the power {x}", "sin": "sine of {x}", "cos": "cosine of {x}", "log": "log of {x}",
         "infinity": "infinity", "neg_infinity": "minus infinity",
         "scientific": "{a} times 10 to the power {p}",
         "grad": "d {x}", "kronecker": "Kronecker delta {x}", "det": "the determinant of {x}",
@@ -94,7 +94,7 @@ WORDS = {
         "stack_extra": "{layer} 1 到 {layer} {n} 依次作用于 {x}，每层还读取 {extra}",
         "entry_of": "{x} 的第 {i} 个分量", "element_of": "{x} 的第 {i} 行第 {j} 列元素", "indexed": "{x} 下标 {i}",
         "split": "{x} 的 {name} {i}",
-        "exp": "e 的 {x} 次方", "sin": "{x} 的正弦", "cos": "{x} 的余弦",
+        "exp": "e 的 {x} 次方", "sin": "{x} 的正弦", "cos": "{x} 的余弦", "log": "{x} 的对数",
         "infinity": "无穷大", "neg_infinity": "负无穷大",
         "scientific": "{a} 乘 10 的 {p} 次方",
         "grad": "d {x}", "kronecker": "克罗内克 delta {x}", "det": "{x} 的行列式",
@@ -321,6 +321,12 @@ class SpeechPrinter(Printer):
 
     def _print_cos(self, expr):
         return self._say("cos", x=self._grouped(expr.args[0]))
+
+    def _print_log(self, expr):
+        return self._say("log", x=self._grouped(expr.args[0]))
+
+    def _print_AppliedUndef(self, expr):  # a function named in a formula, such as the entropy H(a)
+        return self._call(expr.func.__name__, expr.args)
 
     def _relation(self, key, expr):
         return self._say(key, a=self._print(expr.lhs), b=self._print(expr.rhs))

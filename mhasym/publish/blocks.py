@@ -55,10 +55,12 @@ def formula_html(f, result, lang: str) -> str:
     words = WORDS[lang]
     wrong = f.right is not None
     label = badge(f, lang)
-    badge_html = f'<span class="mhasym-wrong-badge">✗ {label}</span> ' if label else ""
+    convention = label == words["convention"]  # another convention is not an error: a neutral mark, no ✗
+    badge_html = (f'<span class="mhasym-wrong-badge">{"≠" if convention else "✗"} {label}</span> ' if label else "")
     mark = check_html(result, lang, wrong) if result is not None else ""
     return (
-        f'<div class="mhasym-formula{" mhasym-wrong" if wrong else ""}" id="formula-{f.id}" data-formula-id="{f.id}">'
+        f'<div class="mhasym-formula{" mhasym-wrong" if wrong else ""}{" mhasym-convention" if wrong and convention else ""}" '
+        f'id="formula-{f.id}" data-formula-id="{f.id}">'
         f'<div class="mhasym-caption">{badge_html}{text_html(f.title[lang], lang)} <code class="mhasym-id">{f.id}</code></div>'
         f'<div class="mhasym-display" tabindex="0" data-search-exclude>{math(f.latex, True, f.speech(lang))}</div>'
         f'<div class="mhasym-meta">{mark}'

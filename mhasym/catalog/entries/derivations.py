@@ -226,10 +226,13 @@ register(Derivation(
     Text("The backward pass of scaled dot-product attention", "缩放点积注意力的反向传播"),
     Text("With [[expr:sdpa_scores]], [[expr:sdpa_weights]] ([[M]] = 0 without a mask) and [[expr:sdpa_output]], "
          "take the loss [[expr:sdpa_loss]], with the upstream gradient [[expr:dZ]] given. The gradient of a matrix, "
-         "such as [[expr:dV]], holds the derivatives of [[loss]] with respect to its entries and has its shape.",
+         "such as [[expr:dV]], holds the derivatives of [[loss]] with respect to its entries and has its shape. "
+         "This loss is not circular: near any point, every scalar loss changes with [[Z]] like this linear one, with "
+         "[[expr:dZ]] its gradient there; so the gradients found for this loss hold for every loss.",
          "设 [[expr:sdpa_scores]]，[[expr:sdpa_weights]]（无掩码时 [[M]] = 0），[[expr:sdpa_output]]；"
          "损失为 [[expr:sdpa_loss]]，其中上游梯度 [[expr:dZ]] 已知。一个矩阵的梯度（如 [[expr:dV]]）由 [[loss]] "
-         "对它各元素的导数组成，形状与该矩阵相同。"),
+         "对它各元素的导数组成，形状与该矩阵相同。这个损失并不循环：在任一点附近，任何标量损失随 [[Z]] 的变化都与这个线性损失相同，"
+         "[[expr:dZ]] 就是它在该点的梯度；所以对这个损失求出的梯度对任何损失都成立。"),
     [
         _step(lambda: Relation(Grad(V), MatMul(Transpose(A), Grad(Z))),
               "[[expr:sdpa_output]] is linear in [[V]]: [[expr:dV_entry]].",
@@ -239,9 +242,11 @@ register(Derivation(
               "[[expr:sdpa_output]] 对 [[A]] 是线性的：[[expr:dA_entry]]。", _grad),
         _step(lambda: Relation(Grad(S), _ds()),
               "Each row of [[A]] is the softmax of the same row of [[expr:S_plus_M]], with the Jacobian "
-              "[[expr:jacobian_entry]] (the softmax Jacobian derivation), so [[expr:dS_entry]].",
+              "[[expr:jacobian_entry]] (the softmax Jacobian derivation), so [[expr:dS_entry]]. In matrix form, "
+              "rowsum takes the sum of each row (a column of n numbers) and the row of m ones copies it to every column.",
               "[[A]] 的每一行是 [[expr:S_plus_M]] 同一行的 softmax，其雅可比矩阵为 [[expr:jacobian_entry]]"
-              "（见 softmax 雅可比推导），所以 [[expr:dS_entry]]。", _grad),
+              "（见 softmax 雅可比推导），所以 [[expr:dS_entry]]。写成矩阵形式时，rowsum 求每一行的和（得到 n 个数的一列），"
+              "再乘 m 个 1 组成的行，把它复制到每一列。", _grad),
         _step(lambda: Relation(Grad(Q), Scaled(MatMul(Grad(S), K), sp.sqrt(d_k))),
               "[[expr:sdpa_scores]] is linear in [[Q]].", "[[expr:sdpa_scores]] 对 [[Q]] 是线性的。", _grad),
         _step(lambda: Relation(Grad(K), Scaled(MatMul(Transpose(Grad(S)), Q), sp.sqrt(d_k))),
@@ -572,10 +577,12 @@ register(Derivation(
               "Multiply the top and the bottom by [[expr:exp_smax2]].", "分子分母同乘 [[expr:exp_smax2]]。", _online_proof),
     ],
     Text("[[expr:online_ratio]] is exactly the softmax-weighted sum of the values, the row of [[expr:softmax_S_V]], though no "
-         "step saw all the scores at once. Repeating the update block after block gives FlashAttention's loop; "
-         "the check runs it on 23 keys in 6 blocks.",
+         "step saw all the scores at once. This is the online softmax of Milakov and Gimelshein (2018); repeating "
+         "the update block after block gives FlashAttention's loop (Dao et al., 2022). The check runs it on 23 keys "
+         "in 6 blocks.",
          "[[expr:online_ratio]] 恰好是按 softmax 加权的值之和，即 [[expr:softmax_S_V]] 的这一行，而没有任何一步同时看到全部得分。"
-         "逐块重复这一更新，就是 FlashAttention 的循环；检查在 23 个键、6 块上运行它。"),
+         "这就是 Milakov 和 Gimelshein（2018）的在线 softmax；逐块重复这一更新，就是 FlashAttention（Dao 等，2022）的循环。"
+         "检查在 23 个键、6 块上运行它。"),
     numbers=_online_numbers,
 ))
 
@@ -711,6 +718,10 @@ for _name, _build in {
                                   sp.sqrt(Plus(scalar("sigma") ** 2, scalar("epsilon")))),
     "unbiased_factor": lambda: sp.sqrt(Frac(Minus(d_model, 1), d_model)),
     "eps_zero": lambda: Relation(scalar("epsilon"), 0),
+    # the entropy figure: how spread a row of weights is
+    "entropy_def": lambda: Relation(sp.Function("H")(sp.Symbol("a")),
+                                    Neg(sp.Sum(Times(a[j], sp.log(a[j])), (j, 1, m)))),
+    "log_m": lambda: sp.log(m),
     # exercise answers: the working, as math
     "dQ": lambda: Grad(Q), "x_j": lambda: sp.IndexedBase("x")[j],
     "dV_matrix": lambda: Relation(Grad(V), MatMul(Transpose(A), Grad(Z))),
