@@ -100,13 +100,17 @@ NUMBERS = [
      'print("每行之和", [w.sum(axis=1).round(12).tolist() for w in weights])\n'
      'print("每行最大的权重", [w.max(axis=1).round(2).tolist() for w in weights])'),
     ("code", "from IPython.display import SVG\nSVG(figures.attention_weights(LANG, weights))", None),
-    ("md", "**Exercise: saturation.** Make the projections larger (multiply W^Q and W^K by a factor) and watch the "
-           "largest weight of each row. The cell below computes it for the factors 1, 3 and 10: the scores grow "
-           "with the square of the factor, and the rows go towards one key each (near one-hot), where the "
-           "gradient of the softmax nearly vanishes. This is what the division by sqrt(d_k) prevents as d_k grows.",
-     "**练习：饱和**。把投影放大（把 W^Q 和 W^K 乘以一个因子），观察每一行最大的权重。下面的单元格对因子 1、3、10 计算它："
-     "得分随因子的平方增长，各行逐渐集中到一个键上（接近 one-hot），此时 softmax 的梯度几乎消失。"
-     "随着 d_k 增大，除以 sqrt(d_k) 防止的正是这种情况。"),
+    ("md", "**Exercise: saturation.** Predict first, then run the cell below. If the query and key projections are "
+           "both multiplied by a factor c, by how much do the scores grow? For c = 3 and c = 10, will the largest "
+           "weight of each row be nearer 1/7 or nearer 1? (Answer: the scores grow by c squared, 9 and 100 times; "
+           "the rows go towards one key each, nearly one-hot, where the gradient of the softmax nearly vanishes.) "
+           "Large scores saturate the softmax whatever makes them large. A wider key is one cause (the variance of "
+           "a score grows with the key width), and the division by the square root of the key width removes "
+           "exactly that cause; large weights, as here, are another cause, which it does not remove.",
+     "**练习：饱和**。先预测，再运行下面的单元格。如果查询和键的投影都乘以因子 c，得分会增大多少？c = 3 和 c = 10 时，"
+     "每一行最大的权重更接近 1/7 还是更接近 1？（答案：得分增大为 c 的平方倍，即 9 倍和 100 倍；各行逐渐集中到一个键上，"
+     "接近独热，此时 softmax 的梯度几乎消失。）不管得分因为什么变大，softmax 都会饱和。键更宽是原因之一"
+     "（得分的方差随键的宽度增长），除以键宽度的平方根消除的正是这个原因；像这里这样权重变大是另一个原因，它消除不了。"),
     ("code", "for factor in (1, 3, 10):\n"
              "    a = numeric.scaled_dot_product_attention(x_q @ (factor * w_q[0]), x_kv @ (factor * w_k[0]), np.eye(m))\n"
              '    print("factor", factor, "largest weight of each row", a.max(axis=1).round(2).tolist())',
@@ -133,7 +137,8 @@ def build(cells, lang):
         else:
             out.append(new_code_cell(en if lang == "en" or zh is None else zh))
     if any("LANG" in c[1] for c in cells if c[0] == "code"):
-        out.insert(1, new_code_cell(f'LANG = "{lang}"  # language of the figures'))
+        comment = "language of the figures" if lang == "en" else "图中文字的语言"
+        out.insert(1, new_code_cell(f'LANG = "{lang}"  # {comment}'))
     nb.cells = out
     return nb
 
