@@ -12,7 +12,6 @@ from sympy.matrices.expressions import MatMul, Transpose
 from mhasym import numeric, reference
 from mhasym.catalog.exercise import Answer, Exercise, register
 from mhasym.catalog.text import Text
-from mhasym.errors import MhasymError
 from mhasym.model import notation
 from mhasym.model.expressions import Softmax, fixed
 
@@ -97,14 +96,16 @@ _V3 = np.array([[1.0, 0.0], [0.0, 1.0], [2.0, 2.0]])
 
 def _small_solve():
     weights = numeric.scaled_dot_product_attention(_Q2, _K3, np.eye(3))  # A V with V = I is A
-    return weights, numeric.scaled_dot_product_attention(_Q2, _K3, _V3)
+    scores = _Q2 @ _K3.T / np.sqrt(2)  # the working shown: S = Q K^T / sqrt(d_k)
+    return weights, numeric.scaled_dot_product_attention(_Q2, _K3, _V3), scores
 
 
 def _small_verify(value):
-    weights, out = value
+    weights, out, scores = value
     ok = _close(weights, reference.attention_weights(_Q2, _K3)) and \
-        _close(out, reference.scaled_dot_product_attention(_Q2, _K3, _V3))
-    return ok, "weights and output from mhasym.numeric vs mhasym.reference"
+        _close(out, reference.scaled_dot_product_attention(_Q2, _K3, _V3)) and \
+        _close(reference.softmax_rows(scores), weights)
+    return ok, "weights and output from mhasym.numeric vs mhasym.reference; the scores shown give those weights"
 
 
 register(Exercise(
@@ -114,10 +115,12 @@ register(Exercise(
       "两个查询、三个键，[[d_k]] = 2：Q 的两行是 (1, 0) 和 (0, 2)；K 的三行是 (1, 0)、(0, 1)、(1, 1)；"
       "V 的三行是 (1, 0)、(0, 1)、(2, 2)。计算权重 [[A]]（保留 3 位小数）和输出。"),
     _small_solve, _small_verify,
-    lambda v: Answer(T(f"Scores [[expr:sdpa_scores]], then a softmax per row: [[A]] has rows "
+    lambda v: Answer(T(f"Scores [[expr:sdpa_scores]]: [[S]] has rows ({', '.join(f'{x:.3f}' for x in v[2][0])}) and "
+                       f"({', '.join(f'{x:.3f}' for x in v[2][1])}). Then a softmax per row: [[A]] has rows "
                        f"({', '.join(f'{x:.3f}' for x in v[0][0])}) and ({', '.join(f'{x:.3f}' for x in v[0][1])}); "
                        f"each row sums to 1. The output [[expr:A_V]] is shown below.",
-                       f"先算 [[expr:sdpa_scores]]，再对每行做 softmax：[[A]] 的两行是 "
+                       f"先算 [[expr:sdpa_scores]]：[[S]] 的两行是 ({', '.join(f'{x:.3f}' for x in v[2][0])}) 和 "
+                       f"({', '.join(f'{x:.3f}' for x in v[2][1])})。再对每行做 softmax：[[A]] 的两行是 "
                        f"({', '.join(f'{x:.3f}' for x in v[0][0])}) 和 ({', '.join(f'{x:.3f}' for x in v[0][1])})，"
                        f"每行之和为 1。输出 [[expr:A_V]] 见下。"), _matrix(v[1])),
 ))
@@ -197,9 +200,12 @@ register(Exercise(
       "基础模型中一个多头注意力块有多少参数（[[d_model]] = 512，h = 8，[[d_k]] = [[d_v]] = 64，不含偏置）？"
       "如果只用一个头、[[d_k]] = [[d_v]] = 512 呢？"),
     _block_solve, _block_verify,
-    lambda v: Answer(T(f"{_count(v[0])} (= 4 × 512²), and the same {_count(v[1])} with one head: splitting into heads "
+    lambda v: Answer(T(f"{_count(v[0])}: 8 heads of [[W_Q:i]] and [[W_K:i]] (512 × 64 each) and [[W_V:i]] (512 × 64), "
+                       f"8 × 3 × 512 × 64 = 786,432, plus [[W_O]] (512 × 512) = 262,144; that is 4 × 512². "
+                       f"The same {_count(v[1])} with one head: splitting into heads "
                        "does not add parameters when [[d_k]] = [[d_model]] / h.",
-                       f"{_count(v[0])}（= 4 × 512²）；只用一个头时同样是 {_count(v[1])}：当 [[d_k]] = [[d_model]] / h 时，"
+                       f"{_count(v[0])}：8 个头的 [[W_Q:i]]、[[W_K:i]]、[[W_V:i]]（各 512 × 64）共 8 × 3 × 512 × 64 = 786,432，"
+                       f"加上 [[W_O]]（512 × 512）262,144，即 4 × 512²。只用一个头时同样是 {_count(v[1])}：当 [[d_k]] = [[d_model]] / h 时，"
                        "拆分成多个头并不增加参数。")),
 ))
 
@@ -250,33 +256,41 @@ register(Exercise(
 ))
 
 
-def _empty_row_solve():
-    try:
-        numeric.scaled_dot_product_attention(np.ones((2, 2)), np.ones((3, 2)), np.ones((3, 2)),
-                                             np.array([[True, False, True], [False, False, False]]))
-    except MhasymError as exc:
-        return str(exc)
-    return None
+_CAUSAL_SEED = 20261202
 
 
-def _empty_row_verify(value):
-    try:
-        reference.scaled_dot_product_attention(np.ones((2, 2)), np.ones((3, 2)), np.ones((3, 2)),
-                                               np.array([[True, False, True], [False, False, False]]))
-    except ValueError as exc:
-        return value == str(exc), "mhasym.numeric's error vs mhasym.reference's"
-    return False, "the reference accepted a row with no key"
+def _changed_rows(attention, causal_mask, masked: bool) -> list:
+    """Rows (from 1) of a decoder self-attention output that change when only the last of 4 tokens changes."""
+    rng = np.random.default_rng(_CAUSAL_SEED)
+    x, w_q, w_k, w_v = (rng.standard_normal(shape) for shape in ((4, 6), (6, 3), (6, 3), (6, 2)))
+    x_new = x.copy()
+    x_new[3] = rng.standard_normal(6)
+    mask = causal_mask(4, 4) if masked else None
+    out, out_new = (attention(t @ w_q, t @ w_k, t @ w_v, mask) for t in (x, x_new))
+    return [int(r) + 1 for r in np.flatnonzero(np.abs(out - out_new).max(axis=1) > 1e-12)]
+
+
+def _consistency_solve():
+    return [_changed_rows(numeric.scaled_dot_product_attention, numeric.causal_mask, masked) for masked in (True, False)]
 
 
 register(Exercise(
-    "ex.masks.empty_row", "masks", "mask",
-    T("A mask blocks every key of the second query. What does mhasym do, and why not just compute?",
-      "某个掩码屏蔽了第二个查询的所有键。mhasym 会怎么做？为什么不直接算出一个结果？"),
-    _empty_row_solve, _empty_row_verify,
-    lambda v: Answer(T(f"It stops with the error \u201c{v}\u201d (rows count from 0 in NumPy): the softmax of a row of "
-                       "minus infinities is 0/0, and any number it returned would be made up.",
-                       f"它报错并停止：\u201c{v}\u201d（NumPy 中的行号从 0 开始）。全是负无穷的一行做 softmax 得到 0/0，"
-                       "返回任何数都是编造的。")),
+    "ex.masks.causal_consistency", "masks", "mask",
+    T("A decoder's input has 4 tokens. Change only the last one. Which rows of the self-attention output change "
+      "with the causal mask, and which without it? What does that mean for training all positions at once?",
+      "解码器的输入有 4 个词元，只改变最后一个。使用因果掩码时，自注意力输出的哪些行会改变？不用掩码时呢？"
+      "这对一次训练所有位置意味着什么？"),
+    _consistency_solve,
+    lambda v: (v == [_changed_rows(reference.scaled_dot_product_attention, reference.causal_mask, masked)
+                     for masked in (True, False)], "mhasym.numeric vs mhasym.reference on random numbers"),
+    lambda v: Answer(T(f"With the mask only row {', '.join(map(str, v[0]))} changes; without it rows "
+                       f"{', '.join(map(str, v[1]))} change. With the mask, each position's output depends only on the "
+                       "tokens up to it, so computing all positions at once in training gives each position exactly "
+                       "what generating one token at a time will give it; without the mask, earlier positions would "
+                       "use a token that does not exist yet when they are generated.",
+                       f"使用掩码时只有第 {'、'.join(map(str, v[0]))} 行改变；不用掩码时第 {'、'.join(map(str, v[1]))} 行都改变。"
+                       "有掩码时，每个位置的输出只依赖截至它的词元，所以训练时一次算出所有位置，每个位置得到的正是逐个生成时它会得到的；"
+                       "没有掩码，前面的位置就会用到生成它们时还不存在的词元。")),
 ))
 
 
@@ -351,6 +365,14 @@ def _base_solve():
     return parameter_count(512, 8, 2048, 6, 37000)
 
 
+def _parts():
+    """The base model's encoder layer, decoder layer and embedding, from the catalog's formulas (mhasym.model.cost)."""
+    from mhasym.model.cost import decoder_layer_parameters, encoder_layer_parameters
+
+    sizes = {notation.dim(k): v for k, v in {"d_model": 512, "h": 8, "d_ff": 2048, "d_k": 64, "d_v": 64}.items()}
+    return (int(encoder_layer_parameters().xreplace(sizes)), int(decoder_layer_parameters().xreplace(sizes)), 37000 * 512)
+
+
 def _base_verify(value):
     d, ff, N, V = 512, 2048, 6, 37000
     attention = 4 * d * d
@@ -367,8 +389,11 @@ register(Exercise(
       "of 37,000 tokens and one embedding matrix.",
       "数一数基础模型的参数：[[d_model]] = 512，h = 8，[[d_ff]] = 2048，N = 6，共享词表 37,000 个词元，一个嵌入矩阵。"),
     _base_solve, _base_verify,
-    lambda v: Answer(T(f"{_count(v)}, about 63.0M; the paper's Table 3 says 65M (it does not say how it counted).",
-                       f"{_count(v)}，约 6300 万；论文表 3 写的是 65M（论文没有说明它是怎么计数的）。")),
+    lambda v: Answer(T(f"{_count(v)}, about 63.0M: 6 encoder layers of {_count(_parts()[0])}, 6 decoder layers of "
+                       f"{_count(_parts()[1])} and the embedding matrix of {_count(_parts()[2])} (37,000 × 512). "
+                       "The paper's Table 3 says 65M (it does not say how it counted).",
+                       f"{_count(v)}，约 6300 万：6 个编码器层各 {_count(_parts()[0])}，6 个解码器层各 {_count(_parts()[1])}，"
+                       f"嵌入矩阵 {_count(_parts()[2])}（37,000 × 512）。论文表 3 写的是 6500 万（论文没有说明它是怎么计数的）。")),
 ))
 
 
