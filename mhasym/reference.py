@@ -257,6 +257,17 @@ def smoothed_targets(targets, vocab, eps=0.1):
     return out
 
 
+def cross_entropy(probabilities, targets):
+    """The training loss of one sequence: minus the sum over positions t and tokens k of
+    targets[t, k] * log(probabilities[t, k]); both (n, vocab), each row of targets a distribution."""
+    probabilities, targets = _matrix("probabilities", probabilities), _matrix("targets", targets)
+    if probabilities.shape != targets.shape:
+        raise ValueError(f"targets need the shape of the probabilities, {targets.shape} != {probabilities.shape}")
+    if np.any(probabilities <= 0):
+        raise ValueError("probabilities must be positive")
+    return float(-np.sum(targets * np.log(probabilities)))
+
+
 def learning_rate(step, d_model, warmup=4000):
     """The paper's schedule: d_model^-0.5 * min(step^-0.5, step * warmup^-1.5), for step >= 1."""
     step = np.asarray(step, dtype=float)

@@ -57,6 +57,12 @@ _SIZE_NAMES = {"kernel": "卷积核宽度 k", "radius": "邻域半径 r"}
 # The phrase rules, in the order they are tried: (English pattern, Chinese). Whole sentences first,
 # then the ways sentences are put together (";", "(via ...)", "vs"), then noun phrases and words.
 _TABLE = [
+    # --- whole sentences of single checks
+    (r"mhasym\.numeric vs mhasym\.reference on random numbers", "mhasym.numeric 与 mhasym.reference 在随机数上比对"),
+    (r"the scores shown give those weights", "所示得分经 softmax 正好给出这些权重"),
+    (r"the loss at n = (?P<n>\d+), (?P<v>\d+) tokens vs reference\.cross_entropy of the smoothed targets and "
+     r"predicted probabilities",
+     "n = {n}、词表 {v} 个词元时的损失，与 reference.cross_entropy 由平滑后的目标和预测概率算出的值比对"),
     # --- wrong versions (the "Common mistakes" page) and mutants
     (r"the wrong version, run through the check of (?P<id>@ID): (?P<xa>.+)", "把错误版本代入 {id} 的验证：{xa}"),
     (r"(?P<xa>.+); a wrong version passes: (?P<xb>.+?) at (?P<where>.+)",

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 from sympy.matrices.expressions import HadamardProduct, MatMul, Transpose
+from sympy.matrices.expressions.matexpr import MatrixElement
 
 from mhasym import reference
 from mhasym.catalog.checks import (SEED, CheckResult, Inputs, compare_arrays, compare_shapes, failed, numeric, rng,
@@ -14,8 +15,8 @@ from mhasym.catalog.entries.sources import PAPER, cite as _text
 from mhasym.catalog.registry import register
 from mhasym.catalog.text import Text
 from mhasym.model import attention, notation
-from mhasym.model.expressions import (Apply, Cases, Frac, Group, Minimum, Minus, Plus, Power, Relation, Scaled, Shape,
-                                      ShapeOf, Softmax, Times, value_of)
+from mhasym.model.expressions import (Apply, Cases, Frac, Group, Minimum, Minus, Neg, Plus, Power, Relation, Scaled,
+                                      Shape, ShapeOf, Softmax, Times, value_of)
 from mhasym.model.paper import BASE
 
 P = notation.scalar
@@ -230,6 +231,67 @@ register(
           "[[expr:q_tk]] 是位置 t 的训练目标中词元 k 的概率。它不是独热向量：真实词元 [[expr:y_t]] 得到 1 − [[eps_ls]]，另外 [[eps_ls]] 平均分给 [[vocab]] 个词元，"
           "[[eps_ls]] = 0.1（第 5.4 节）。论文只给出这个数值，并为方法引用了 Szegedy 等（2016）；这个公式来自他们。论文说它会让困惑度变差，但能提高准确率和 BLEU。这里 k 遍历词表中的词元。", PAPER),
     _label_smoothing, _check_label_smoothing,
+)
+
+
+def _loss():
+    t, k = P("t"), P("k")
+    q = sp.IndexedBase(sp.Symbol("q"))
+    n, vocab = notation.dim("n"), notation.dim("vocab")
+    Y_hat = notation.matrix("Y_hat", n, vocab)
+    # entries counted from 1, as on every page: Y-hat_tk is row t, column k
+    return Relation(P("loss"), Neg(sp.Sum(Times(q[t, k], sp.log(Y_hat[t, k])), (k, 1, vocab), (t, 1, n))))
+
+
+def _check_loss(f, expr, sizes=None):
+    """The loss shown, at n = 4 and 7 tokens, with q from reference.smoothed_targets and the rows of Y-hat from
+    reference.output_probabilities on random numbers, vs reference.cross_entropy."""
+    targets, vocab, d_model = [3, 0, 6, 3], 7, 5
+    what = "the loss at n = 4, 7 tokens vs reference.cross_entropy of the smoothed targets and predicted probabilities"
+    gen = rng()
+    probs = reference.output_probabilities(gen.standard_normal((len(targets), d_model)),
+                                           gen.standard_normal((vocab, d_model)))
+    q_values = reference.smoothed_targets(targets, vocab, 0.1)
+    n_sym, v_sym = notation.dim("n"), notation.dim("vocab")
+    try:
+        if expr.lhs != P("loss"):
+            raise ValueError(f"the formula gives {expr.lhs}, not the loss")
+        sizes = {n_sym: len(targets), v_sym: vocab}
+        # the sizes go into the sums' limits (the matrix keeps its symbolic shape, so its entries stay valid)
+        rhs = value_of(expr.rhs).replace(
+            lambda e: isinstance(e, sp.Sum),
+            lambda e: sp.Sum(e.function, *[(v, lo.xreplace(sizes), hi.xreplace(sizes)) for v, lo, hi in e.limits])).doit()
+        values = {}
+        q, Y_hat = sp.IndexedBase(sp.Symbol("q")), notation.matrix("Y_hat", n_sym, v_sym)
+        for e in rhs.atoms(sp.Indexed, MatrixElement):
+            if (e.base if isinstance(e, sp.Indexed) else e.parent) not in (q, Y_hat):
+                raise ValueError(f"{e} is an entry of neither q nor Y-hat")
+            row, col = (int(i) for i in e.indices) if isinstance(e, sp.Indexed) else (int(e.i), int(e.j))
+            if not (1 <= row <= len(targets) and 1 <= col <= vocab):
+                raise ValueError(f"entry {e} is outside the {len(targets)} x {vocab} matrices (entries count from 1)")
+            table = q_values if isinstance(e, sp.Indexed) else probs
+            values[e] = sp.Float(table[row - 1, col - 1])
+        got = float(sp.N(rhs.xreplace(values)))
+    except Exception as exc:  # noqa: BLE001
+        return failed(f.id, "numeric", what, {"n": len(targets), "vocab": vocab}, exc)
+    return compare_arrays(f.id, what, got, reference.cross_entropy(probs, q_values),
+                          {"n": len(targets), "vocab": vocab, "d_model": d_model}, SEED)
+
+
+register(
+    "tr.loss", "transformer",
+    Text("The training loss: cross-entropy with the smoothed targets", "训练损失：与平滑后目标的交叉熵"),
+    Text("The model is trained to give the target tokens high probability: the loss of a sentence is the "
+         "cross-entropy between the smoothed targets [[expr:q_tk]] (label smoothing, above) and the predicted "
+         "probabilities, summed over its n positions and the [[vocab]] tokens. Only the target token and the "
+         "smoothing share of the others count, so it is small when [[Y_hat]] puts most of each row on the right "
+         "token. The paper names label smoothing but does not write the loss; this is the standard form. Implementations "
+         "usually average it over the target tokens of a batch and leave padded positions out.",
+         "训练的目标是让目标词元的概率更高：一个句子的损失是平滑后的目标 [[expr:q_tk]]（见上面的标签平滑）与预测概率之间的交叉熵，"
+         "对它的 n 个位置和 [[vocab]] 个词元求和。只有目标词元和其余词元分到的平滑份额起作用，所以当 [[Y_hat]] 的每一行都把大部分概率"
+         "放在正确的词元上时，损失就小。论文提到了标签平滑，但没有写出损失；这里是标准的写法。各实现通常在一个批次的目标词元上取平均，"
+         "并且不计填充位置。"),
+    _loss, _check_loss,
 )
 
 
