@@ -60,6 +60,8 @@ _TABLE = [
     # --- whole sentences of single checks
     (r"mhasym\.numeric vs mhasym\.reference on random numbers", "mhasym.numeric 与 mhasym.reference 在随机数上比对"),
     (r"the scores shown give those weights", "所示得分经 softmax 正好给出这些权重"),
+    (r"shapes from mhasym\.numeric's layers vs mhasym\.reference's, base model, random numbers",
+     "基础模型在随机数上，mhasym.numeric 各层给出的形状与 mhasym.reference 的比对"),
     (r"the loss at n = (?P<n>\d+), (?P<v>\d+) tokens vs reference\.cross_entropy of the smoothed targets and "
      r"predicted probabilities",
      "n = {n}、词表 {v} 个词元时的损失，与 reference.cross_entropy 由平滑后的目标和预测概率算出的值比对"),

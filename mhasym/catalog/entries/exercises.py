@@ -357,6 +357,67 @@ register(Exercise(
 ))
 
 
+_WALK = {"d_model": 512, "h": 8, "d_k": 64, "d_v": 64, "d_ff": 2048}
+_WALK_STEPS = ("source", "encoder", "target", "self", "cross", "hidden", "decoder")
+
+
+def _walk(attention, positional, encoder, decoder, ffn_hidden):
+    """Shapes along the base model for a source of 3 tokens and a target input of 4 (start token + 3), on random
+    numbers; each function is the package's (numeric) or the reference's."""
+    from mhasym.catalog.checks import layer_parameters
+
+    g = np.random.default_rng(_CAUSAL_SEED)
+    d = _WALK["d_model"]
+    enc_p, dec_p = layer_parameters(_WALK, decoder=False), layer_parameters(_WALK, decoder=True)
+    source = g.standard_normal((3, d)) + positional(3, d)
+    memory = encoder(source, enc_p)
+    target = g.standard_normal((4, d)) + positional(4, d)
+    w_q, w_k = dec_p["self_attn"]["w_q"][0], dec_p["self_attn"]["w_k"][0]
+    self_weights = attention(target @ w_q, target @ w_k, np.eye(4))  # with V = I the output is the weights
+    cross_weights = attention(target @ dec_p["cross_attn"]["w_q"][0], memory @ dec_p["cross_attn"]["w_k"][0], np.eye(3))
+    hidden = ffn_hidden(target, dec_p["ffn"])
+    out = decoder(target, memory, dec_p)
+    return [tuple(int(x) for x in a.shape) for a in (source, memory, target, self_weights, cross_weights, hidden, out)]
+
+
+def _walk_solve():
+    return _walk(numeric.scaled_dot_product_attention, numeric.positional_encoding, numeric.encoder_layer,
+                 numeric.decoder_layer, lambda x, f: np.maximum(x @ f["w_1"] + f["b_1"], 0))
+
+
+def _walk_verify(value):
+    want = _walk(reference.scaled_dot_product_attention, reference.positional_encoding, reference.encoder_layer,
+                 reference.decoder_layer, lambda x, f: np.maximum(x @ f["w_1"] + f["b_1"], 0))
+    return value == want, "shapes from mhasym.numeric's layers vs mhasym.reference's, base model, random numbers"
+
+
+def _shape(t):
+    return " × ".join(f"{x:,}" for x in t)
+
+
+register(Exercise(
+    "ex.transformer.walk", "transformer", "shapes",
+    T("Follow a translation through the base model: a source sentence of 3 tokens, and in training the target "
+      "input of 4 positions (the start token, then the 3 target tokens). Give the shape of: the source after "
+      "embedding and positional encoding; the encoder's output; the decoder's input; one head's weights in the "
+      "decoder's self-attention; one head's weights in its cross-attention; the feed-forward network's hidden "
+      "layer; the decoder layer's output; and the output probabilities, with a vocabulary of 37,000 tokens.",
+      "跟着一次翻译走过基础模型：源句子有 3 个词元；训练时目标输入有 4 个位置（起始词元，然后是 3 个目标词元）。"
+      "写出以下各项的形状：源句子经过词嵌入和位置编码之后；编码器的输出；解码器的输入；解码器自注意力中一个头的权重；"
+      "交叉注意力中一个头的权重；前馈网络的隐藏层；解码器层的输出；以及词表为 37,000 个词元时的输出概率。"),
+    _walk_solve, _walk_verify,
+    lambda v: Answer(T(f"Source {_shape(v[0])}; encoder output {_shape(v[1])} after each of the 6 layers (one row per "
+                       f"source token); decoder input {_shape(v[2])}; self-attention weights {_shape(v[3])} (each "
+                       f"position over the positions up to it); cross-attention weights {_shape(v[4])} (each target "
+                       f"position over the source tokens); hidden layer {_shape(v[5])}; decoder output {_shape(v[6])}; "
+                       f"output probabilities {v[6][0]} × 37,000, one distribution over the vocabulary per position.",
+                       f"源句子 {_shape(v[0])}；编码器输出 {_shape(v[1])}，6 层中每层之后都是这个形状（每个源词元一行）；"
+                       f"解码器输入 {_shape(v[2])}；自注意力权重 {_shape(v[3])}（每个位置对截至它的各位置）；"
+                       f"交叉注意力权重 {_shape(v[4])}（每个目标位置对各源词元）；隐藏层 {_shape(v[5])}；"
+                       f"解码器输出 {_shape(v[6])}；输出概率 {v[6][0]} × 37,000，每个位置一个词表上的分布。")),
+))
+
+
 # Parameters and cost
 
 def _base_solve():
