@@ -140,12 +140,12 @@ def _table3(name, sizes, lhs):
 register(
     "cost.base_params", "cost",
     Text("Parameters of the base model", "基础模型的参数量"),
-    Text("[[d_model]] = 512, h = 8, [[d_ff]] = 2048, N = 6, a shared vocabulary of 37000: 63.0M by the formula; "
+    Text("[[d_model]] = 512, h = 8, [[d_ff]] = 2048, N = 6, a shared vocabulary of 37,000: 63.0M by the formula; "
          "the paper's Table 3 says 65M, 1.95M more. The biases that the formulas leave out (of the four attention "
          "projections in 18 attention blocks, and of the output layer) come to only about 0.074M, and the big "
          "model's formula already exceeds its 213M, so they do not explain the gap. A shared vocabulary of about "
          "40.8k instead of 37k would give 65M. The paper does not say how it counted.",
-         "[[d_model]] = 512、h = 8、[[d_ff]] = 2048、N = 6、共享词表 37000：按公式为 6300 万；论文表 3 写的是 6500 万，"
+         "[[d_model]] = 512、h = 8、[[d_ff]] = 2048、N = 6、共享词表 37,000：按公式为 6300 万；论文表 3 写的是 6500 万，"
          "多出 195 万。公式中未写出的偏置（18 个注意力块中四个投影的偏置，以及输出层的偏置）合计只有约 7.4 万，"
          "而 big 配置按公式已经超过它的 2.13 亿，所以偏置解释不了这个差距。若共享词表约为 4.08 万而不是 3.7 万，"
          "就正好是 6500 万。论文没有说明它的统计口径。"),
@@ -155,9 +155,9 @@ register(
 register(
     "cost.big_params", "cost",
     Text("Parameters of the big model", "论文 big 配置的参数量"),
-    Text("[[d_model]] = 1024, h = 16, [[d_ff]] = 4096, N = 6, vocabulary 37000: 214.2M by the formula; Table 3 "
+    Text("[[d_model]] = 1024, h = 16, [[d_ff]] = 4096, N = 6, vocabulary 37,000: 214.2M by the formula; Table 3 "
          "says 213M.",
-         "[[d_model]] = 1024、h = 16、[[d_ff]] = 4096、N = 6、词表 37000：按公式为 2.142 亿；表 3 写的是 2.13 亿。"),
+         "[[d_model]] = 1024、h = 16、[[d_ff]] = 4096、N = 6、词表 37,000：按公式为 2.142 亿；表 3 写的是 2.13 亿。"),
     *_table3("big", paper.BIG, "P_big"),
 )
 
@@ -267,14 +267,14 @@ register(
 register(
     "cost.table1_others", "cost",
     Text("The other layers of Table 1", "表 1 中的其他层"),
-    _text("Per layer, counted as a reader would: a recurrent layer does two [[d_model]] × [[d_model]] products per "
+    _text("Per layer, counted directly from the matrix products: a recurrent layer does two [[d_model]] × [[d_model]] products per "
           "step, 2 n [[d_model:sq]] in all, in n sequential steps, with a path of length O(n) between distant positions; "
           "a convolution of kernel width k maps k neighbours to each position, k n [[d_model:sq]], with O(1) sequential "
           "operations; Table 1 gives its maximum path length as O(log_k n) (dilated convolutions), and Section 4 remarks "
           "that contiguous kernels need a stack of O(n/k) layers; self-attention restricted to a neighbourhood of size r "
           "costs 2 r n [[d_model]], with O(1) sequential operations and a maximum path length of O(n/r). "
           "Self-attention's own row is the formula above: O(1) sequential operations and paths.",
-          "按层计算，像读者自己数的那样：循环层每一步做两次 [[d_model]] × [[d_model]] 的乘法，共 2 n [[d_model:sq]]，"
+          "按层计算，直接按矩阵乘法计数：循环层每一步做两次 [[d_model]] × [[d_model]] 的乘法，共 2 n [[d_model:sq]]，"
           "需要 n 步顺序计算，远处两个位置之间的路径长度为 O(n)；宽度为 k 的卷积把 k 个邻居映射到每个位置，"
           "共 k n [[d_model:sq]]，顺序计算为 O(1)；表 1 给出它的最长路径为 O(log_k n)（空洞卷积），第 4 节另外指出"
           "连续卷积核需要堆叠 O(n/k) 层；限制在大小为 r 的邻域内的自注意力代价为 2 r n [[d_model]]，顺序计算为 O(1)，最长路径为 O(n/r)。"
