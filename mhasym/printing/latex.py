@@ -22,7 +22,7 @@ from sympy.printing.latex import LatexPrinter
 from sympy.printing.precedence import PRECEDENCE
 
 from mhasym.model import notation
-from mhasym.model.expressions import Concat, Elided, MatMinus, MatSum
+from mhasym.model.expressions import Concat, Elided, Group, MatMinus, MatSum
 
 
 def written_float(expr) -> str | None:
@@ -229,7 +229,10 @@ class MhaLatexPrinter(LatexPrinter):
     def _print_Aligned(self, expr):
         rows = []
         for rel in expr.args:
-            rows.append(f"{self._print(rel.lhs)} &{rel.OPS[rel.op]} {self._print(rel.rhs)}")
+            rest = ""
+            if isinstance(rel, Group):  # several relations on one line, aligned at the first one's sign
+                rel, rest = rel.args[0], "".join(r",\quad " + self._print(item) for item in rel.args[1:])
+            rows.append(f"{self._print(rel.lhs)} &{rel.OPS[rel.op]} {self._print(rel.rhs)}{rest}")
         return r"\begin{aligned} " + r" \\ ".join(rows) + r" \end{aligned}"
 
     def _print_BigO(self, expr):

@@ -60,6 +60,9 @@ _TABLE = [
     # --- whole sentences of single checks
     (r"mhasym\.numeric vs mhasym\.reference on random numbers", "mhasym.numeric 与 mhasym.reference 在随机数上比对"),
     (r"the scores shown give those weights", "所示得分经 softmax 正好给出这些权重"),
+    (r"each head's call and MultiHead\(X, X, X\) computed from the lines shown \(via the catalog\) vs the reference "
+     r"and vs the numbers shown",
+     "由所示各行（经公式目录）算出每个头的调用和 MultiHead(X, X, X)，与参考实现以及所示数字比对"),
     (r"shapes from mhasym\.numeric's layers vs mhasym\.reference's, base model, random numbers",
      "基础模型在随机数上，mhasym.numeric 各层给出的形状与 mhasym.reference 的比对"),
     (r"the loss at n = (?P<n>\d+), (?P<v>\d+) tokens vs reference\.cross_entropy of the smoothed targets and "

@@ -234,3 +234,119 @@ register(
           "计算量与一个全维度的单头注意力相当。（论文的 big 配置使用 16 个 64 维的头，表 3 (A) 试验了 1 到 32 个头。）", PAPER),
     _paper_heads, _check_paper_heads,
 )
+
+
+# A worked example with numbers: two heads of width 1, then W^O (the paper's step that the notebook leaves out)
+
+_MH_EXAMPLE = {"X": [[1, 0], [2, 1]],
+               ("Q", 1): [[1], [0]], ("K", 1): [[1], [1]], ("V", 1): [[0], [1]],
+               ("Q", 2): [[0], [1]], ("K", 2): [[1], [0]], ("V", 2): [[1], [1]],
+               "W_O": [[1, 0], [1, 1]]}
+_MH_SIZES = {"n": 2, "m": 2, "d_model": 2, "h": 2, "d_k": 1, "d_v": 1}
+
+
+def _mh_given():
+    X = notation.matrix("X", 2, 2)
+    W = {(k, i): notation.matrix(f"W_{k}", 2, 1, i) for k in "QKV" for i in (1, 2)}
+    W_O = notation.matrix("W_O", 2, 2)
+    values = {X: _MH_EXAMPLE["X"], W_O: _MH_EXAMPLE["W_O"], **{W[key]: _MH_EXAMPLE[key] for key in W}}
+    return X, W, W_O, {s: sp.ImmutableMatrix(v) for s, v in values.items()}
+
+
+def _mh_example():
+    from mhasym.catalog.evaluate import evaluate
+    from mhasym.model.expressions import Aligned, Apply, fixed
+    from sympy.matrices.expressions import MatMul
+
+    X, W, W_O, given = _mh_given()
+    arrays = {s: np.array(v, dtype=float) for s, v in given.items()}
+    bind = _mh_bind(arrays, X)
+    rounded = lambda a: sp.ImmutableMatrix([[fixed(v, 3) for v in row] for row in np.atleast_2d(a)])  # noqa: E731
+    heads = [notation.matrix("head", 2, 1, i) for i in (1, 2)]
+    lines = [Relation(X, given[X])]
+    lines += [Group(*(Relation(W[(k, i)], given[W[(k, i)]]) for k in "QKV")) for i in (1, 2)]
+    lines.append(Relation(W_O, given[W_O]))
+    for i, head in zip((1, 2), heads):
+        call = Apply("Attention", 2, 1, *(MatMul(X, W[(k, i)]) for k in "QKV"))
+        lines.append(Relation(head, Relation(call, rounded(evaluate(call, _MH_SIZES, bind)[0]))))
+    product = MatMul(Concat(*heads), W_O)
+    lines.append(Relation(Apply("MultiHead", 2, 2, X, X, X),
+                          Relation(product, rounded(evaluate(product, _MH_SIZES, bind)[0]))))
+    return Aligned(*lines)
+
+
+def _mh_bind(arrays, X):
+    """The arrays of the example's matrices by name and head; Q, K and V (MultiHead's arguments inside a head's
+    definition) are X, as the last line's MultiHead(X, X, X) says."""
+    by_key = {(s.key, int(s.index or 0)): a for s, a in arrays.items()}
+
+    def bind(path, symbol):
+        key = getattr(symbol, "key", None)
+        if key in ("Q", "K", "V"):
+            return arrays[X]
+        found = by_key.get((key, int(getattr(symbol, "index", 0) or 0)))
+        if found is None:
+            raise ValueError(f"the example gives no values for {symbol}")
+        return found
+
+    return bind
+
+
+def _check_mh_example(f, expr, sizes=None):
+    """The matrices of the first four lines; each head's call run through the catalog (attention.sdpa) vs
+    reference attention of the projections and vs the numbers shown (rounded, to 5e-4); the last line's
+    MultiHead(X, X, X) run through mha.multihead and its Concat(...) W^O through mha.head, vs
+    reference.multi_head_attention and the numbers shown."""
+    from mhasym.catalog.evaluate import evaluate
+    from mhasym.model.expressions import Group as G
+
+    what = ("each head's call and MultiHead(X, X, X) computed from the lines shown (via the catalog) vs the "
+            "reference and vs the numbers shown")
+    try:
+        lines = list(expr.args)
+        relations = []
+        for line in lines[:4]:
+            relations += list(line.args) if isinstance(line, G) else [line]
+        arrays = {r.lhs: np.array(r.rhs.tolist(), dtype=float) for r in relations}
+        by = {(s.key, int(s.index or 0)): a for s, a in arrays.items()}
+        x, w_o = by[("X", 0)], by[("W_O", 0)]
+        w = {k: np.stack([by[(f"W_{k}", i)] for i in (1, 2)]) for k in "QKV"}
+        X = next(s for s in arrays if s.key == "X")
+        bind = _mh_bind(arrays, X)
+        errors, shown_errors = [], []
+        for i, line in zip((1, 2), lines[4:6]):
+            call, shown = line.rhs.lhs, line.rhs.rhs
+            if not (getattr(line.lhs, "key", None) == "head" and int(line.lhs.index) == i):
+                raise ValueError(f"line {i + 4} must give head {i}")
+            got = evaluate(call, _MH_SIZES, bind)[0]
+            want = reference.scaled_dot_product_attention(x @ w["Q"][i - 1], x @ w["K"][i - 1], x @ w["V"][i - 1])
+            errors.append(float(np.abs(got - want).max()))
+            shown_errors.append(float(np.abs(np.array(shown.evalf(), dtype=float) - got).max()))
+        last = lines[6]
+        want = reference.multi_head_attention(x, x, w["Q"], w["K"], w["V"], w_o)
+        for side in (last.lhs, last.rhs.lhs):
+            got = evaluate(side, _MH_SIZES, bind)[0]
+            errors.append(float(np.abs(got - want).max()))
+        shown_errors.append(float(np.abs(np.array(last.rhs.rhs.evalf(), dtype=float) - got).max()))
+    except Exception as exc:  # noqa: BLE001
+        return failed(f.id, "numeric", what, _MH_SIZES, exc)
+    ok = max(errors) < 1e-12 and max(shown_errors) <= 5e-4
+    return CheckResult(f.id, "numeric", what, bool(ok), dict(_MH_SIZES), None, max(errors), 1e-12,
+                       detail="the numbers shown are rounded to 3 decimals")
+
+
+register(
+    "mha.example", "multihead",
+    Text("A worked example: two heads, then the output projection", "一个算例：两个头，再做输出投影"),
+    Text("Two tokens (the rows of X), [[d_model]] = 2, h = 2 heads with [[d_k]] = [[d_v]] = 1, so each score is a "
+         "product of two numbers (divided by the square root of 1). Each head has its own projections, so it "
+         "compares the tokens in its own way and takes its own values: head 1 takes the second feature as its "
+         "value, head 2 the sum of both. Each head's row of weights "
+         "averages its values; the two head outputs are put side by side and multiplied by [[W_O]], whose first "
+         "column adds the two heads and whose second keeps head 2. The numbers are computed by mhasym from the "
+         "lines above them.",
+         "两个词元（X 的两行），[[d_model]] = 2，h = 2 个头，[[d_k]] = [[d_v]] = 1，所以每个得分就是两个数的乘积（再除以 1 的平方根）。"
+         "每个头有自己的投影，所以以自己的方式比较词元、取自己的值：头 1 取第二个特征作为值，头 2 取两个特征之和。每个头的一行权重对它的值加权平均；两个头的输出左右拼接后乘以 "
+         "[[W_O]]：它的第一列把两个头相加，第二列保留头 2。这些数由 mhasym 根据上面几行算出。"),
+    _mh_example, _check_mh_example,
+)
