@@ -159,8 +159,9 @@ def _make():
                                    "除以 [[sqrt:d_model]] 而不是 [[sqrt:d_k]]"),
                 "attention.sdpa", _swap(sp.sqrt(d_k), sp.sqrt(d_model)),
                 why=t("The scores are sums of [[d_k]] products; dividing by [[sqrt:d_k]] brings their variance back to 1. "
-                      "With [[sqrt:d_model]] (h times larger squared) the softmax is flatter than the paper's.",
-                      "得分是 [[d_k]] 个乘积之和，除以 [[sqrt:d_k]] 才能把方差拉回到 1。改除以 [[sqrt:d_model]] 后，softmax 比论文中的更平坦。"),
+                      "With [[sqrt:d_model]], which is the square root of h times larger because [[d_model]] = h [[d_k]], the softmax is "
+                      "flatter than the paper's.",
+                      "得分是 [[d_k]] 个乘积之和，除以 [[sqrt:d_k]] 才能把方差拉回到 1。改除以 [[sqrt:d_model]]（由于 [[d_model]] = h [[d_k]]，它大了根号 h 倍）后，softmax 比论文中的更平坦。"),
                 seen=t("Seen in lucidrains/vit-pytorch (issue 65) and jadore801120/attention-is-all-you-need-pytorch (issue 49).",
                        "见于 lucidrains/vit-pytorch（issue 65）和 jadore801120/attention-is-all-you-need-pytorch（issue 49）。")),
         Mistake("softmax_columns", t("Softmax over the wrong axis (each column)", "在错误的轴上做 softmax（按列）"),
@@ -309,12 +310,13 @@ def _make():
                       "(in float32, where numbers near 1e9 are 64 apart, the sums round to one value and the row comes out "
                       "uniform too); written over the scores (masked_fill), it gives a uniform row, the mean of the value rows. mhasym refuses such "
                       "a mask with an error naming the row; measured with PyTorch 2.13: a softmax over −inf gives NaN, "
-                      "nn.MultiheadAttention gives NaN, and F.scaled_dot_product_attention gives zeros.",
+                      "nn.MultiheadAttention gives NaN, and F.scaled_dot_product_attention gives zeros (this has changed between "
+                      "versions and backends: do not rely on it).",
                       "只要一行至少有一个允许的键，−1e9 给出的权重与负无穷相同（在 float64 中被屏蔽的权重下溢为精确的 0）。"
                       "对一个不能关注任何键的行，它会悄悄给出数值：像这里这样加到得分上时，−1e9 使整行平移，在 float64 中 softmax 给出的是未加掩码的权重（在 float32 中，1e9 附近相邻的数相差 64，各个和被舍入成同一个值，这一行也变成均匀的）；"
                       "若用它覆盖得分（masked_fill），则得到均匀的一行，即所有值行的平均。mhasym 会拒绝这样的掩码并指出是哪一行；"
                       "在 PyTorch 2.13 上实测：对负无穷做 softmax 得到 NaN，nn.MultiheadAttention 得到 NaN，"
-                      "F.scaled_dot_product_attention 得到全零。"),
+                      "F.scaled_dot_product_attention 得到全零（不同版本和后端的行为有过变化，不要依赖它）。"),
                 seen=t("Seen in harvardnlp/annotated-transformer (masked_fill with -1e9); fully masked rows giving NaN are "
                        "discussed in pytorch/pytorch (issue 103963).",
                        "见于 harvardnlp/annotated-transformer（用 -1e9 做 masked_fill）；完全被屏蔽的行得到 NaN 的问题见 "

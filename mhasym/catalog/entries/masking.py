@@ -242,11 +242,11 @@ register(
     _text("In the decoder layer's second sublayer the queries come from the decoder: [[H:1]] (n rows), the output of "
           "its masked self-attention sublayer. The keys and values come from the encoder's output ([[memory]], "
           "m rows). The sublayer has its own projections [[Wx_Q:i]], [[Wx_K:i]], [[Wx_V:i]] and [[Wx_O]], apart from "
-          "those of the self-attention sublayer (each of the N layers has its own too). The weights form an n × m "
+          "those of the self-attention sublayer (and each decoder layer of the stack has its own). The weights form an n × m "
           "matrix, one row per decoder position.",
           "在解码器层的第二个子层中，查询来自解码器：[[H:1]]（n 行），即带掩码的自注意力子层的输出；键和值来自编码器的输出"
           "（[[memory]]，m 行）。这个子层有自己的投影矩阵 [[Wx_Q:i]]、[[Wx_K:i]]、[[Wx_V:i]] 和 [[Wx_O]]，与自注意力子层的不同"
-          "（N 个层也各有各的）。注意力权重是 n × m 矩阵：每个解码器位置一行。",
+          "（解码器堆叠中的每一层也各有自己的一套）。注意力权重是 n × m 矩阵：每个解码器位置一行。",
           PAPER),
     _cross, _check_cross,
 )
