@@ -403,10 +403,9 @@ GLOSSARY = [
     ("D", ("n", "d_model"), "dropout's keep-mask: 1 where an entry is kept", "Dropout 的保留掩码：保留处为 1"),
     ("O", ("n", "d_model"), "the output of multi-head attention, MultiHead([[X_q]], [[X_kv]], [[X_kv]]), in the derivations",
      "多头注意力的输出 MultiHead([[X_q]], [[X_kv]], [[X_kv]])（推导中使用）"),
-    ("Y_hat", ("n", "vocab"), "next-token probabilities, one row per position (computed from the decoder input Y, and a different "
-     "matrix: row t predicts the token that Y holds at row t + 1, the last row the token after the input)",
-     "下一个词元的概率，每个位置一行（由解码器的输入 Y 计算得到，但不是 Y：第 t 行预测的是 Y 第 t + 1 行所含的词元，"
-     "最后一行预测输入之后的词元）"),
+    ("Y_hat", ("n", "vocab"), "next-token probabilities, one row per position (not the decoder input Y: row t is the "
+     "prediction of target token t)",
+     "下一个词元的概率，每个位置一行（不是解码器的输入 Y：第 t 行是对第 t 个目标词元的预测）"),
 ]
 
 

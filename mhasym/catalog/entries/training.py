@@ -83,15 +83,15 @@ register(
     "tr.output", "transformer",
     Text("Output layer: next-token probabilities", "输出层：下一个词元的概率"),
     _text("The decoder's last output H (one row per position) is multiplied by the transposed embedding matrix "
-          "[[E]] ([[vocab]] × [[d_model]]), the same matrix as the embedding layers (Section 3.4), and a softmax over each "
-          "row gives the probabilities of the next token: [[Y_hat]] is n × [[vocab]], one row per position (the hat marks "
-          "predicted probabilities; [[Y_hat]] is a different matrix from the decoder input Y: it is computed from Y, and its "
-          "row t predicts the token [[expr:y_t]], which Y holds at row t + 1 for t < n; the last row predicts the token after "
-          "the input, e.g. the end of the sentence). The embedding layers multiply their rows by "
-          "[[sqrt:d_model]].",
-          "解码器最后的输出 H（每个位置一行）乘以嵌入矩阵 [[E]]（[[vocab]] × [[d_model]]）的转置，这与嵌入层共用同一个矩阵（第 3.4 节）；"
-          "再对每一行做 softmax，得到下一个词元的概率：[[Y_hat]] 是 n × [[vocab]] 矩阵，每个位置一行（帽子表示预测的概率，"
-          "[[Y_hat]] 不是解码器的输入 Y：它由 Y 计算得到，其第 t 行预测词元 [[expr:y_t]]；当 t < n 时，[[expr:y_t]] 正是 Y 第 t + 1 行所含的词元，最后一行预测的是输入之后的词元，例如句子结束符）。嵌入层会把取出的行乘以 [[sqrt:d_model]]。", PAPER),
+          "[[E]] ([[vocab]] × [[d_model]]), the same matrix as the embedding layers (Section 3.4; they multiply "
+          "their rows by [[sqrt:d_model]]), and a softmax over each row gives the probabilities of the next token. "
+          "[[Y_hat]] is n × [[vocab]] (the hat marks predictions; it is not the decoder input Y). Row t of [[Y_hat]] "
+          "is the model's guess of target token [[expr:y_t]]; in training, position t of the input holds the "
+          "token before it (shifted right), so each position predicts the token that comes next.",
+          "解码器最后的输出 H（每个位置一行）乘以嵌入矩阵 [[E]]（[[vocab]] × [[d_model]]）的转置，这与嵌入层共用同一个矩阵"
+          "（第 3.4 节；嵌入层会把取出的行乘以 [[sqrt:d_model]]），再对每一行做 softmax，得到下一个词元的概率。"
+          "[[Y_hat]] 是 n × [[vocab]] 矩阵（帽子符号表示预测值；它不是解码器的输入 Y）。[[Y_hat]] 的第 t 行是模型对目标词元 "
+          "[[expr:y_t]] 的预测；训练时输入的第 t 个位置放的是它前一个词元（右移一位），所以每个位置预测的都是下一个词元。", PAPER),
     _output, _check_output,
 )
 
