@@ -350,6 +350,25 @@ def _diverging(v, lo=-1.0, hi=1.0):
     return f"rgb({r},{g},{b})"
 
 
+def pe_ticks(x0, y0, cell, size, labels, gaps) -> list:
+    """Ticks and labels of a positional-encoding heat map at (x0, y0): a tick every 8 columns and every 10
+    positions; ``cell`` is (width, height), ``size`` (positions, columns), ``labels`` (columns, positions) and
+    ``gaps`` how far the two labels stand from the map."""
+    (cw, ch), (positions, d_model), (column_label, position_label) = cell, size, labels
+    body = []
+    for c in range(0, d_model, 8):
+        cx = x0 + (c + 0.5) * cw
+        body.append(f"<line x1='{cx}' y1='{y0 - 4}' x2='{cx}' y2='{y0}' stroke='#333'/>")
+        body.append(_text(cx, y0 - 11, str(c), 11))
+    body.append(_text(x0 + d_model * cw / 2, y0 - gaps[0], column_label, 12))
+    for r in range(0, positions, 10):
+        cy = y0 + (r + 0.5) * ch
+        body.append(f"<line x1='{x0 - 4}' y1='{cy}' x2='{x0}' y2='{cy}' stroke='#333'/>")
+        body.append(_text(x0 - 8, cy, str(r), 11, anchor="end"))
+    body.append(_text(x0 - gaps[1], y0 + positions * ch / 2, position_label, 12, anchor="end"))
+    return body
+
+
 def positional_encoding(lang: str = "en", positions: int = 40, d_model: int = 32) -> str:
     """Heatmap of the sinusoidal encoding: rows are positions, columns alternate sin and cos; ticks every 10
     positions and every 8 columns, and a colour scale from −1 to 1 with its values."""
@@ -362,16 +381,7 @@ def positional_encoding(lang: str = "en", positions: int = 40, d_model: int = 32
     body = [_text(x0 + d_model * cell / 2, 14, w["pe_caption"].format(p=positions, d=d_model), 13, weight="bold")]
     body += _grid(x0, y0, pe, cell, _diverging)
     body.append(_box(x0, y0, d_model * cell, positions * cell, "none", rx=0))
-    for c in range(0, d_model, 8):
-        cx = x0 + (c + 0.5) * cell
-        body.append(f"<line x1='{cx}' y1='{y0 - 4}' x2='{cx}' y2='{y0}' stroke='#333'/>")
-        body.append(_text(cx, y0 - 11, str(c), 11))
-    body.append(_text(x0 + d_model * cell / 2, y0 - 30, w["dimension"], 12))
-    for r in range(0, positions, 10):
-        cy = y0 + (r + 0.5) * cell
-        body.append(f"<line x1='{x0 - 4}' y1='{cy}' x2='{x0}' y2='{cy}' stroke='#333'/>")
-        body.append(_text(x0 - 8, cy, str(r), 11, anchor="end"))
-    body.append(_text(x0 - 32, y0 + positions * cell / 2, w["position"], 12, anchor="end"))
+    body += pe_ticks(x0, y0, (cell, cell), (positions, d_model), (w["dimension"], w["position"]), (30, 32))
     body += _colour_bar(bar_x, y0 + 40, positions * cell - 80, _diverging, title=w["colour_scale"])
     return _svg(width, height, body, w["title_positional_encoding"])
 

@@ -24,6 +24,7 @@ from mhasym.catalog.checks import SEED
 from mhasym.model import paper
 from mhasym.publish.figures import (
     ARROW_DEF,
+    pe_ticks,
     HEAD_COLOURS,
     _arrow,
     _box,
@@ -584,16 +585,7 @@ def pe_heatmap(lang: str = "en", positions: int = 40, d_model: int = 32) -> str:
             body.append(f"<rect x='{x0 + c * cw}' y='{y0 + r * ch}' width='{cw}' height='{ch}' "
                         f"fill='{_diverging(pe[r, c])}'/>")
     body.append(_box(x0, y0, d_model * cw, positions * ch, "none", rx=0))
-    for c in range(0, d_model, 8):
-        cx = x0 + (c + 0.5) * cw
-        body.append(f"<line x1='{cx}' y1='{y0 - 4}' x2='{cx}' y2='{y0}' stroke='#333'/>")
-        body.append(_text(cx, y0 - 12, str(c), 11))
-    body.append(_text(x0 + d_model * cw / 2, y0 - 34, w["column"], 12))
-    for r in range(0, positions, 10):
-        cy = y0 + (r + 0.5) * ch
-        body.append(f"<line x1='{x0 - 4}' y1='{cy}' x2='{x0}' y2='{cy}' stroke='#333'/>")
-        body.append(_text(x0 - 8, cy, str(r), 11, anchor="end"))
-    body.append(_text(x0 - 40, y0 + positions * ch / 2, w["position"], 12, anchor="end"))
+    body += pe_ticks(x0, y0, (cw, ch), (positions, d_model), (w["column"], w["position"]), (34, 40))
     # the colour bar, from 1 (top) to −1 (bottom)
     body += _colour_bar(x0 + d_model * cw + 50, y0 + 40, 320, _diverging, title="PE")
     return _svg(700, y0 + positions * ch + 20, body, w["pe_heatmap"])
