@@ -102,21 +102,23 @@ NUMBERS = [
     ("code", "from IPython.display import SVG\nSVG(figures.attention_weights(LANG, weights))", None),
     ("md", "**Exercise: saturation.** Predict first, then run the cell below. If the query and key projections are "
            "both multiplied by a factor c, by how much do the scores grow? For c = 3 and c = 10, will the largest "
-           "weight of each row be nearer 1/7 or nearer 1? (Answer: the scores grow by c squared, 9 and 100 times; "
-           "the rows go towards one key each, nearly one-hot, where the gradient of the softmax nearly vanishes.) "
-           "Large scores saturate the softmax whatever makes them large. A wider key is one cause (the variance of "
-           "a score grows with the key width), and the division by the square root of the key width removes "
-           "exactly that cause; large weights, as here, are another cause, which it does not remove.",
+           "weight of each row be nearer 1/7 or nearer 1?",
      "**练习：饱和**。先预测，再运行下面的单元格。如果查询和键的投影都乘以因子 c，得分会增大多少？c = 3 和 c = 10 时，"
-     "每一行最大的权重更接近 1/7 还是更接近 1？（答案：得分增大为 c 的平方倍，即 9 倍和 100 倍；各行逐渐集中到一个键上，"
-     "接近独热，此时 softmax 的梯度几乎消失。）不管得分因为什么变大，softmax 都会饱和。键更宽是原因之一"
-     "（得分的方差随键的宽度增长），除以键宽度的平方根消除的正是这个原因；像这里这样权重变大是另一个原因，它消除不了。"),
+     "每一行最大的权重更接近 1/7 还是更接近 1？"),
     ("code", "for factor in (1, 3, 10):\n"
              "    a = numeric.scaled_dot_product_attention(x_q @ (factor * w_q[0]), x_kv @ (factor * w_k[0]), np.eye(m))\n"
              '    print("factor", factor, "largest weight of each row", a.max(axis=1).round(2).tolist())',
      "for factor in (1, 3, 10):\n"
      "    a = numeric.scaled_dot_product_attention(x_q @ (factor * w_q[0]), x_kv @ (factor * w_k[0]), np.eye(m))\n"
      '    print("因子", factor, "每行最大的权重", a.max(axis=1).round(2).tolist())'),
+    ("md", "What the numbers show: the scores grow by c squared, 9 and 100 times, and the rows go towards one key "
+           "each, nearly one-hot, where the gradient of the softmax nearly vanishes. Large scores saturate the "
+           "softmax whatever makes them large. A wider key is one cause (the variance of a score grows with the key "
+           "width), and the division by the square root of the key width removes exactly that cause; large "
+           "weights, as here, are another cause, which it does not remove.",
+     "数字说明了什么：得分增大为 c 的平方倍，即 9 倍和 100 倍；各行逐渐集中到一个键上，接近独热，此时 softmax 的梯度几乎消失。"
+     "不管得分因为什么变大，softmax 都会饱和。键更宽是原因之一（得分的方差随键的宽度增长），除以键宽度的平方根消除的正是这个原因；"
+     "像这里这样权重变大是另一个原因，它消除不了。"),
     ("md", "With a causal mask aligned bottom-right (see the masks page), masked keys get exactly 0:",
      "使用右下对齐的因果掩码（见掩码一页）时，被屏蔽的键权重恰好为 0："),
     ("code", 'mask = numeric.causal_mask(n, m, "bottom-right")\n'

@@ -46,7 +46,13 @@ def test_every_formula_is_rendered_checked_and_copyable(built_site):
             assert block.select_one(".mhasym-display .katex"), (page, fid)
             assert not block.select(".katex-error")
             summary = block.select_one("details.mhasym-check summary").get_text()
-            assert ("✗" if f.section == "mistakes" else "✓") in summary
+            if f.section != "mistakes":
+                assert "✓" in summary
+            else:  # an error is marked ✗, another convention ≠ (not an error), never both
+                from mhasym.catalog.mistakes import MISTAKES
+
+                convention = MISTAKES[fid.removeprefix("mistake.")].kind == "convention"
+                assert ("≠" if convention else "✗") in summary and ("✗" if convention else "≠") not in summary, fid
             assert block.select_one(".mhasym-copy")["data-tex"] == f.latex
             # a screen reader says the formula's words in the page's language, never its TeX
             lang = "zh" if page.startswith("zh/") else "en"

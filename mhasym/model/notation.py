@@ -66,6 +66,7 @@ SCALARS = {
     "warmup": r"\mathit{warmup}",  # warm-up steps of the learning-rate schedule
     "lrate": r"\mathit{lrate}",
     "eps_ls": r"\epsilon_{ls}",  # label smoothing
+    "eps_adam": r"\epsilon_{\text{Adam}}",  # the optimiser's, not LayerNorm's
     "P_drop": r"P_{\text{drop}}",  # dropout rate
     "start": r"\langle s \rangle",  # the start token of the decoder's input
     "y_in": r"y^{\text{in}}",  # the decoder's input tokens (label of y_in_t)
@@ -136,14 +137,17 @@ MATRIX_PLAIN = {
 # Plain-text spellings of scalars whose names are not what a reader writes.
 SCALAR_PLAIN = {
     "loss": "L", "smax1": "s_max^(1)", "smax2": "s_max^(2)", "ell1": "l^(1)", "ell2": "l^(2)", "o1": "o^(1)",
-    "o2": "o^(2)", "m1": "m_1", "omega": "ω", "delta": "δ",
+    "o2": "o^(2)", "m1": "m_1", "omega": "ω", "delta": "δ", "eps_adam": "epsilon_Adam",
 }
 
 # Spoken names (for the speech printer) where a symbol is not said as its name with "_" read as a space
 # (d_k is "d k" in both languages): name -> (English, Chinese).
+# Functions named in a formula (sympy.Function), said in words
+FUNCTION_SPOKEN = {"entropy": ("entropy", "熵")}
+
 SCALAR_SPOKEN = {
     "vocab": ("the vocabulary size", "词表大小"), "loss": ("the loss L", "损失 L"), "start": ("the start token", "起始词元"),
-    "eps_ls": ("epsilon l s", "epsilon l s"), "S_filled": ("S tilde", "S 波浪"), "C_self": ("C self-attention", "C 自注意力"),
+    "eps_ls": ("epsilon l s", "epsilon l s"), "eps_adam": ("epsilon Adam", "Adam 的 epsilon"), "S_filled": ("S tilde", "S 波浪"), "C_self": ("C self-attention", "C 自注意力"),
     "C_rec": ("C recurrent", "C 循环"), "C_conv": ("C convolution", "C 卷积"), "C_restr": ("C restricted", "C 受限"),
     "P_ffn": ("P FFN", "P FFN"), "smax1": ("s max 1", "s max 1"), "smax2": ("s max 2", "s max 2"),
     "ell1": ("ell 1", "ell 1"), "ell2": ("ell 2", "ell 2"), "o1": ("o 1", "o 1"), "o2": ("o 2", "o 2"),

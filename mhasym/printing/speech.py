@@ -326,7 +326,8 @@ class SpeechPrinter(Printer):
         return self._say("log", x=self._grouped(expr.args[0]))
 
     def _print_AppliedUndef(self, expr):  # a function named in a formula, such as the entropy H(a)
-        return self._call(expr.func.__name__, expr.args)
+        name = expr.func.__name__
+        return self._call(notation.FUNCTION_SPOKEN.get(name, (name, name))[self._settings["lang"] != "en"], expr.args)
 
     def _relation(self, key, expr):
         return self._say(key, a=self._print(expr.lhs), b=self._print(expr.rhs))

@@ -27,12 +27,13 @@ def math(tex: str, display: bool, speech: str) -> str:
             f'{html.escape(tex)}</{kind}>')
 
 
-def check_html(result, lang: str, wrong: bool = False) -> str:
-    """A check result as the folded mark under its formula: the kill count on the mark, the facts inside."""
+def check_html(result, lang: str, wrong: bool = False, convention: bool = False) -> str:
+    """A check result as the folded mark under its formula: the kill count on the mark, the facts inside. A wrong
+    version is marked ✗, another convention ≠ (the check tells it apart from the paper's formula)."""
     words = WORDS[lang]
     parts = [f"<b>{kind_name(result, lang)}</b>{words['colon']}{html.escape(said(result.compared, lang))}"]
     parts += [html.escape(p) for p in facts(result, lang, mutants=wrong)]
-    mark = f"✗ {words['rejected']}" if wrong else f"✓ {words['checked']}"
+    mark = (f"≠ {words['told_apart']}" if convention else f"✗ {words['rejected']}") if wrong else f"✓ {words['checked']}"
     if result.mutants is not None and not wrong:
         mark += f" · {html.escape(mutant_words(lang, *result.mutants))}"
     return f'<details class="mhasym-check"><summary>{mark}</summary><p>{words["semicolon"].join(parts)}</p></details>'
@@ -56,8 +57,8 @@ def formula_html(f, result, lang: str) -> str:
     wrong = f.right is not None
     label = badge(f, lang)
     convention = label == words["convention"]  # another convention is not an error: a neutral mark, no ✗
+    mark = check_html(result, lang, wrong, convention) if result is not None else ""
     badge_html = (f'<span class="mhasym-wrong-badge">{"≠" if convention else "✗"} {label}</span> ' if label else "")
-    mark = check_html(result, lang, wrong) if result is not None else ""
     return (
         f'<div class="mhasym-formula{" mhasym-wrong" if wrong else ""}{" mhasym-convention" if wrong and convention else ""}" '
         f'id="formula-{f.id}" data-formula-id="{f.id}">'

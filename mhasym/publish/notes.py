@@ -194,7 +194,7 @@ def _cap(word: str) -> str:
 def _preamble(cls: str, lang: str, options: str = "") -> list:
     lines = [rf"\documentclass{options}{{{cls}}}"]
     if cls == "article":
-        lines.append(r"\usepackage[margin=2.2cm]{geometry}")
+        lines += [r"\usepackage[margin=2.2cm]{geometry}", r"\usepackage{longtable,array}"]
     else:
         lines.append(r"\usefonttheme[onlymath]{serif}")  # upright names in formulas match the math
     lines += [rf"\usepackage{{{STY}}}"]
@@ -232,12 +232,13 @@ def notes(lang: str, results: dict, proofs: dict | None = None) -> str:
                 name = FIGURE_AFTER[f.id]
                 caption = next(c for n, _, _, c in FIGURES if n == name)
                 body += [figure_reference(name, lang), *figure_float(name, caption, lang), ""]
-    body += [rf"\section{{{escape(w['notation'])}}}", r"\begin{tabular}{lll}",
-             rf"\textbf{{{_cap(w['symbol'])}}} & \textbf{{{_cap(w['shape'])}}} & \textbf{{{_cap(w['meaning'])}}} \\ \hline"]
+    # a table over pages, its meanings wrapped in a column of the line's width
+    body += [rf"\section{{{escape(w['notation'])}}}", r"\begin{longtable}{l l >{\raggedright\arraybackslash}p{0.55\linewidth}}",
+             rf"\textbf{{{_cap(w['symbol'])}}} & \textbf{{{_cap(w['shape'])}}} & \textbf{{{_cap(w['meaning'])}}} \\ \hline \endhead"]
     for key, shape, en, zh in notation.GLOSSARY:
         size = "" if shape is None else rf"\({catalog.shape_tex(shape)}\)"
         body.append(rf"\({catalog.inline(key)}\) & {size} & {prose(en if lang == 'en' else zh)} \\")
-    body.append(r"\end{tabular}")
+    body.append(r"\end{longtable}")
     return "\n".join(_preamble("article", lang, "[11pt,a4paper]") + [r"\begin{document}"] + _body(lang, body)
                      + [r"\end{document}", ""])
 
@@ -262,7 +263,8 @@ def slides(lang: str) -> str:
             r"\begin{frame}\titlepage\end{frame}"]
     for fid in SLIDES:
         f = catalog.formula(fid)
-        body += [rf"\begin{{frame}}{{{prose(f.title[lang])}}}", *_slide_display(f), r"\medskip",
+        # [shrink]: a frame whose text would run off the slide is scaled to fit it, only then
+        body += [rf"\begin{{frame}}[shrink=2]{{{prose(f.title[lang])}}}", *_slide_display(f), r"\medskip",
                  rf"{{\small {prose(f.description[lang])}}}"]
         name = FIGURE_AFTER.get(fid)
         if name is not None:
@@ -275,7 +277,7 @@ def slides(lang: str) -> str:
     from mhasym.catalog.derivation import derivations
 
     for d in derivations():
-        body += [rf"\begin{{frame}}{{{prose(d.title[lang])}}}",
+        body += [rf"\begin{{frame}}[shrink=2]{{{prose(d.title[lang])}}}",
                  rf"\mhdisplay{{\input{{derivations/{d.id}.tex}}}}\medskip",
                  rf"{{\footnotesize {prose(d.result[lang])}}}", r"\end{frame}"]
     return "\n".join(_preamble("beamer", lang) + [r"\begin{document}"] + _body(lang, body) + [r"\end{document}", ""])

@@ -12,7 +12,7 @@ from __future__ import annotations
 WORDS = {
     "en": {
         # the site's formula blocks and tables
-        "checked": "checked", "rejected": "rejected by the checks", "copy": "copy LaTeX", "copied": "copied",
+        "checked": "checked", "rejected": "rejected by the checks", "told_apart": "told apart from the paper's formula by the checks", "copy": "copy LaTeX", "copied": "copied",
         "to_light": "Switch to light mode", "to_dark": "Switch to dark mode", "to_system": "Switch to system preference",
         "wrong": "wrong", "convention": "another convention", "symbol": "symbol", "shape": "shape", "meaning": "meaning", "formulas": "formulas",
         "section": "section", "kinds": "checks",
@@ -42,7 +42,7 @@ WORDS = {
         "scaled": "scores divided by sqrt(d_k)", "unscaled": "scores not divided", "uniform": "uniform weights, log m",
     },
     "zh": {
-        "checked": "已验证", "rejected": "被验证拒绝", "copy": "复制 LaTeX", "copied": "已复制",
+        "checked": "已验证", "rejected": "被验证拒绝", "told_apart": "验证能把它与论文的公式区分开", "copy": "复制 LaTeX", "copied": "已复制",
         "to_light": "切换到浅色模式", "to_dark": "切换到深色模式", "to_system": "跟随系统设置",
         "wrong": "错误写法", "convention": "另一种约定", "symbol": "符号", "shape": "形状", "meaning": "含义", "formulas": "公式数",
         "section": "章节", "kinds": "验证",

@@ -719,7 +719,7 @@ for _name, _build in {
     "unbiased_factor": lambda: sp.sqrt(Frac(Minus(d_model, 1), d_model)),
     "eps_zero": lambda: Relation(scalar("epsilon"), 0),
     # the entropy figure: how spread a row of weights is
-    "entropy_def": lambda: Relation(sp.Function("H")(sp.Symbol("a")),
+    "entropy_def": lambda: Relation(sp.Function("entropy")(sp.Symbol("a")),
                                     Neg(sp.Sum(Times(a[j], sp.log(a[j])), (j, 1, m)))),
     "log_m": lambda: sp.log(m),
     # exercise answers: the working, as math
@@ -736,7 +736,7 @@ for _name, _build in {
     # the optimiser's settings (Section 5.3 of the paper)
     "adam_beta1": lambda: Relation(sp.Symbol("beta_1"), sp.Float("0.9")),
     "adam_beta2": lambda: Relation(sp.Symbol("beta_2"), sp.Float("0.98")),
-    "adam_eps": lambda: Relation(scalar("epsilon"), Power(10, -9)),
+    "adam_eps": lambda: Relation(scalar("eps_adam"), Power(10, -9)),  # not the epsilon of LayerNorm
     # one fused projection split into heads (id.split_heads)
     "X_WQ": lambda: MatMul(matrix("X", n, d_model), matrix("W_Q", d_model, h * d_k)),
     "X_WQi": lambda: MatMul(matrix("X", n, d_model), matrix("W_Q", d_model, d_k, i)),

@@ -397,12 +397,14 @@ def _shape(t):
 
 register(Exercise(
     "ex.transformer.walk", "transformer", "shapes",
-    T("Follow a translation through the base model: a source sentence of 3 tokens, and in training the target "
-      "input of 4 positions (the start token, then the 3 target tokens). Give the shape of: the source after "
+    T("Follow a translation through the base model: a source sentence of 3 tokens, and a target of 4 tokens (3 "
+      "words and the end-of-sentence token). In training the decoder's input is the target shifted right: the "
+      "start token, then the first 3 target tokens, 4 positions. Give the shape of: the source after "
       "embedding and positional encoding; the encoder's output; the decoder's input; one head's weights in the "
       "decoder's self-attention; one head's weights in its cross-attention; the feed-forward network's hidden "
       "layer; the decoder layer's output; and the output probabilities, with a vocabulary of 37,000 tokens.",
-      "跟着一次翻译走过基础模型：源句子有 3 个词元；训练时目标输入有 4 个位置（起始词元，然后是 3 个目标词元）。"
+      "跟着一次翻译走过基础模型：源句子有 3 个词元，目标有 4 个词元（3 个词和句末词元）。训练时解码器的输入是右移一位的目标："
+      "起始词元，然后是前 3 个目标词元，共 4 个位置。"
       "写出以下各项的形状：源句子经过词嵌入和位置编码之后；编码器的输出；解码器的输入；解码器自注意力中一个头的权重；"
       "交叉注意力中一个头的权重；前馈网络的隐藏层；解码器层的输出；以及词表为 37,000 个词元时的输出概率。"),
     _walk_solve, _walk_verify,
