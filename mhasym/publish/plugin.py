@@ -260,6 +260,7 @@ class MhasymPlugin(BasePlugin):
         self.folder = None  # a temporary folder for generated files, removed after each build
         self.katex = None
         self.katex_css = None  # KaTeX's stylesheet, read once
+        self.figure_sizes = {}  # figures/NAME.svg -> (width, height) as drawn
 
     # Configuration
 
@@ -393,6 +394,9 @@ class MhasymPlugin(BasePlugin):
         for lang, suffix in (("en", ""), ("zh", "-zh")):  # Chinese pages link figures/NAME-zh.svg
             for name, svg in figures.all_figures(lang).items():
                 generated[f"figures/{name}{suffix}.svg"] = svg.encode()
+                found = re.search(r"<svg[^>]*?\bwidth=['\"]([\d.]+)['\"][^>]*?\bheight=['\"]([\d.]+)['\"]", svg)
+                if found:
+                    self.figure_sizes[f"{name}{suffix}.svg"] = tuple(str(round(float(v))) for v in found.groups())
         for path in [katex_dist / "katex.min.css"] + sorted((katex_dist / "fonts").glob("*.woff2")):
             generated["assets/katex/" + path.relative_to(katex_dist).as_posix()] = path.read_bytes()
         if self.config["downloads"]:
@@ -568,6 +572,12 @@ class MhasymPlugin(BasePlugin):
         # Figures load when they come near the screen: the page and its math are ready without waiting for them.
         for img in soup.find_all("img", src=lambda s: s and "figures/" in s):
             img["loading"], img["decoding"] = "lazy", "async"
+            size = self.figure_sizes.get(img["src"].rsplit("figures/", 1)[1])
+            if size:  # the space a figure takes is known before it loads: the page does not jump
+                img["width"], img["height"] = size
+            if img.parent.name != "a":  # a tap opens the figure alone, where a phone can zoom it
+                link = soup.new_tag("a", href=img["src"], attrs={"class": "mhasym-figure-link"})
+                img.wrap(link)
         _sections(soup)
         try:
             answers = self.katex.render([(tex, display) for _, tex, display in targets])
