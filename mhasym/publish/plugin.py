@@ -76,17 +76,27 @@ _STARTS_CJK = re.compile(rf"^[{_HAN}{_PUNCT}]")
 _NO_JOIN = ("pre", "code", "script", "style", "textarea", "noscript")
 
 
-def _chinese_interface(soup) -> None:
-    """A Chinese page says everything in Chinese, and its paragraphs have no spaces where the source broke lines."""
-    for el in soup.find_all(attrs={"title": True}):
-        el["title"] = INTERFACE_ZH.get(el["title"], el["title"])
-    for el in soup.find_all(attrs={"aria-label": True}):
-        el["aria-label"] = INTERFACE_ZH.get(el["aria-label"], el["aria-label"])
-    for text in soup.find_all(string=lambda t: t.strip() in INTERFACE_ZH):
-        text.replace_with(text.replace(text.strip(), INTERFACE_ZH[text.strip()]))
+def _interface(soup, lang: str) -> None:
+    """The interface in the page's language: the colour-scheme switch (mkdocs.yml names it in English) and, on a
+    Chinese page, the strings of INTERFACE_ZH, in titles, labels and text."""
+    words = WORDS.get(lang, WORDS["en"])
+    table = {english: words[key] for english, key in SCHEME_SWITCH.items()}
+    if lang == "zh":
+        table.update(INTERFACE_ZH)
+    for attr in ("title", "aria-label"):
+        for el in soup.find_all(attrs={attr: lambda v: v in table}):
+            el[attr] = table[el[attr]]
+    for text in soup.find_all(string=lambda t: t.strip() in table):
+        text.replace_with(text.replace(text.strip(), table[text.strip()]))
+
+
+def _join_chinese_lines(soup) -> None:
+    """A Chinese page's paragraphs have no spaces where the source broke lines."""
+    from bs4 import NavigableString
+
     article = soup.select_one("article") or soup
     for text in article.find_all(string=lambda t: "\n" in t):
-        if text.find_parent(_NO_JOIN) is None and type(text).__name__ == "NavigableString":
+        if text.find_parent(_NO_JOIN) is None and type(text) is NavigableString:  # not a comment or a doctype
             joined = CJK_BREAK.sub("", str(text))
             if "\n" in joined and _ENDS_CJK.search(joined.rstrip()) and joined.rstrip() != joined:
                 after = text.find_next(string=lambda t: t.strip())  # the break before <a>链接</a>, <code>, ...
@@ -259,7 +269,7 @@ class MhasymPlugin(BasePlugin):
         self.lang = "en"
         self.folder = None  # a temporary folder for generated files, removed after each build
         self.katex = None
-        self.katex_css = None  # KaTeX's stylesheet, read once
+        self.katex_css = None  # KaTeX's stylesheet, read in on_files
         self.figure_sizes = {}  # figures/NAME.svg -> (width, height) as drawn
 
     # Configuration
@@ -397,6 +407,9 @@ class MhasymPlugin(BasePlugin):
                 found = re.search(r"<svg[^>]*?\bwidth=['\"]([\d.]+)['\"][^>]*?\bheight=['\"]([\d.]+)['\"]", svg)
                 if found:
                     self.figure_sizes[f"{name}{suffix}.svg"] = tuple(str(round(float(v))) for v in found.groups())
+        # KaTeX's stylesheet: each page with math carries the part of it that it uses (on_post_page); the whole
+        # file is shipped beside the fonts for a reader who wants it
+        self.katex_css = (katex_dist / "katex.min.css").read_text(encoding="utf-8")
         for path in [katex_dist / "katex.min.css"] + sorted((katex_dist / "fonts").glob("*.woff2")):
             generated["assets/katex/" + path.relative_to(katex_dist).as_posix()] = path.read_bytes()
         if self.config["downloads"]:
@@ -614,17 +627,18 @@ class MhasymPlugin(BasePlugin):
         soup = BeautifulSoup(output, "html.parser")
         for link in soup.find_all("link", rel="alternate", hreflang=True):
             link.decompose()
-        css = soup.find("link", rel="stylesheet", href=lambda h: h and h.endswith("assets/katex/katex.min.css"))
-        if css is not None and soup.select_one(".katex") is None:
-            css.decompose()  # a page without math loads no KaTeX stylesheet
-        elif css is not None:
-            base = css["href"][: -len("katex.min.css")] + "fonts/"
-            # the KaTeX rules this page uses (held math included), in the page: one stylesheet fewer to wait for
+        if soup.select_one(".katex") is not None and soup.head is not None:  # a page without math gets no KaTeX CSS
+            base = mkdocs.utils.get_relative_url("assets/katex/fonts/", page.url)  # keeps its final /
+            # the KaTeX rules this page uses (held math included), in the page: no stylesheet to wait for; before
+            # the site's own stylesheet, which restyles some of them
             classes = {c for el in soup.find_all(class_=True) for c in el["class"]}
-            style = soup.new_tag("style", id=KATEX_STYLE)
-            style.string = katex_css_for(self._katex_css(), classes, base)
-            css.replace_with(style)
-            css = style
+            css = soup.new_tag("style", id=KATEX_STYLE)
+            css.string = katex_css_for(self.katex_css, classes, base)
+            own = soup.head.find("link", rel="stylesheet", href=lambda h: h and h.endswith("stylesheets/mhasym.css"))
+            if own is not None:
+                own.insert_before(css)
+            else:
+                soup.head.append(css)
             # the fonts of the math drawn on load: what later sections hold is drawn, and its fonts fetched, later
             def drawn_on_load(el):
                 return el.find_parent("noscript", class_="mhasym-held") is None
@@ -633,27 +647,12 @@ class MhasymPlugin(BasePlugin):
                 if any(drawn_on_load(el) for el in soup.select(selector)):
                     css.insert_before(soup.new_tag("link", rel="preload", href=f"{base}{name}.woff2", attrs={
                         "as": "font", "type": "font/woff2", "crossorigin": ""}))
-        # the colour-scheme switch in the page's language (mkdocs.yml names it in English)
         lang = getattr(page.file, "locale", None) or "en"
-        for label in soup.select("label[for^=__palette], input[name=__palette]"):
-            for attr in ("title", "aria-label"):
-                if label.get(attr) in SCHEME_SWITCH:
-                    label[attr] = WORDS.get(lang, WORDS["en"])[SCHEME_SWITCH[label[attr]]]
+        _interface(soup, lang)
         _describe_notebook_figures(soup, lang)
         if lang == "zh":
-            _chinese_interface(soup)
+            _join_chinese_lines(soup)
         return str(soup)
-
-    def on_post_template(self, output, template_name, config):
-        """The 404 page has no math: it loads no KaTeX stylesheet."""
-        if template_name != "404.html":
-            return output
-        return re.sub(r'<link [^>]*href="[^"]*assets/katex/katex\.min\.css"[^>]*>', "", output)
-
-    def _katex_css(self) -> str:
-        if self.katex_css is None:
-            self.katex_css = (self.node_modules / "katex" / "dist" / "katex.min.css").read_text(encoding="utf-8")
-        return self.katex_css
 
     # End of a build
 
