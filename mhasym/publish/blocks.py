@@ -16,7 +16,7 @@ import html
 from mhasym.catalog import registry as catalog
 from mhasym.catalog.text import pieces
 from mhasym.model import notation
-from mhasym.publish.words import WORDS, badge, facts, kind_name, mutant_words, said
+from mhasym.publish.words import WORDS, badge, facts, kind_name, mistake_kind, mutant_words, said
 
 
 def math(tex: str, display: bool, speech: str) -> str:
@@ -56,11 +56,11 @@ def formula_html(f, result, lang: str) -> str:
     words = WORDS[lang]
     wrong = f.right is not None
     label = badge(f, lang)
-    convention = label == words["convention"]  # another convention is not an error: a neutral mark, no ✗
+    convention = mistake_kind(f) == "convention"  # another convention is not an error: a neutral mark, no ✗
     mark = check_html(result, lang, wrong, convention) if result is not None else ""
     badge_html = (f'<span class="mhasym-wrong-badge">{"≠" if convention else "✗"} {label}</span> ' if label else "")
     return (
-        f'<div class="mhasym-formula{" mhasym-wrong" if wrong else ""}{" mhasym-convention" if wrong and convention else ""}" '
+        f'<div class="mhasym-formula{" mhasym-wrong" if wrong else ""}{" mhasym-convention" if convention else ""}" '
         f'id="formula-{f.id}" data-formula-id="{f.id}">'
         f'<div class="mhasym-caption">{badge_html}{text_html(f.title[lang], lang)} <code class="mhasym-id">{f.id}</code></div>'
         f'<div class="mhasym-display" tabindex="0" data-search-exclude>{math(f.latex, True, f.speech(lang))}</div>'

@@ -71,15 +71,19 @@ WORDS = {
 _KINDS = {"numeric": "numeric", "shape": "shape_check", "identity": "identity", "caught": "caught"}
 
 
-def badge(f, lang: str) -> str:
-    """The word shown before a wrong version's title: "wrong", or "differs from the paper" for a convention;
-    empty for the other formulas."""
+def mistake_kind(f) -> str | None:
+    """"error" or "convention" for a wrong version on the mistakes page, None for the other formulas."""
     from mhasym.catalog.mistakes import MISTAKES
 
     mistake = MISTAKES.get(f.id.removeprefix("mistake.")) if f.right is not None else None
-    if mistake is None:
-        return ""
-    return WORDS[lang]["convention" if mistake.kind == "convention" else "wrong"]
+    return None if mistake is None else mistake.kind
+
+
+def badge(f, lang: str) -> str:
+    """The word shown before a wrong version's title: "wrong", or "differs from the paper" for a convention;
+    empty for the other formulas."""
+    kind = mistake_kind(f)
+    return "" if kind is None else WORDS[lang]["convention" if kind == "convention" else "wrong"]
 
 
 def kind_name(result, lang: str) -> str:
